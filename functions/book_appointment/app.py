@@ -1,0 +1,77 @@
+"""POST /appointments: book a slot; answers 201 with the confirmation number and PIN.
+
+An Idempotency-Key header makes a retried request return the same appointment (and PIN)
+instead of booking twice.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Header
+from aws_lambda_powertools.metrics import MetricUnit
+
+from appointments import booking
+from appointments.api import (
+    ERROR_RESPONSES,
+    IDEMPOTENCY_HEADER,
+    appointment_out,
+    lambda_entry,
+    make_resolver,
+    metrics,
+    utc_now,
+)
+from appointments.applicants import normalise_phone
+from appointments.errors import InvalidRequest
+from appointments.offices import catalogue
+from appointments.schemas import BookingIn, BookingOut
+from appointments.services import Service, normalise_case_number
+from appointments.slots import SlotId
+
+router = Router()
+
+
+@router.post(
+    "/appointments",
+    summary="Book an appointment",
+    responses={
+        201: {"description": "Booked", "content": {"application/json": {"model": BookingOut}}},
+        **ERROR_RESPONSES,
+    },
+)
+def book_appointment(
+    body: BookingIn,
+    idempotency_key: Annotated[
+        str | None, Header(alias=IDEMPOTENCY_HEADER, min_length=8, max_length=128)
+    ] = None,
+) -> Response[dict[str, Any]]:
+    slot_id = SlotId.parse(body.slot_id)
+    if slot_id.office_id != body.office_id:
+        raise InvalidRequest("slotId belongs to another office than officeId.")
+    request = booking.BookingRequest(
+        slot_id=slot_id,
+        service=Service(body.service),
+        name=body.applicant.name,
+        date_of_birth=body.applicant.date_of_birth,
+        phone=normalise_phone(body.applicant.phone),
+        email=body.applicant.email,
+        language=body.language,
+        case_number=normalise_case_number(body.case_number) if body.case_number else None,
+    )
+    result = booking.book(request, idempotency_key=idempotency_key, now=utc_now())
+    if not result.replayed:
+        metrics.add_metric(name="AppointmentsBooked", unit=MetricUnit.Count, value=1)
+    office = catalogue.get(result.appointment.office_id)
+    payload = appointment_out(result.appointment, office.time_zone) | {"pin": result.pin}
+    return Response(
+        status_code=201,
+        content_type="application/json",
+        body=payload,
+        headers={"Location": f"/appointments/{result.appointment.confirmation}"},
+    )
+
+
+app = make_resolver(router)
+lambda_handler = lambda_entry(app)

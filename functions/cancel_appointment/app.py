@@ -1,0 +1,39 @@
+"""DELETE /appointments/{confirmation}: cancel; the seat is free again at once."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Header
+from aws_lambda_powertools.metrics import MetricUnit
+
+from appointments import booking
+from appointments.api import (
+    ERROR_RESPONSES,
+    PIN_HEADER,
+    appointment_out,
+    lambda_entry,
+    make_resolver,
+    metrics,
+    utc_now,
+)
+from appointments.offices import catalogue
+from appointments.schemas import Pin
+
+router = Router()
+
+
+@router.delete(
+    "/appointments/<confirmation>", summary="Cancel an appointment", responses=ERROR_RESPONSES
+)
+def cancel_appointment(
+    confirmation: str, pin: Annotated[Pin, Header(alias=PIN_HEADER)]
+) -> dict[str, Any]:
+    appointment = booking.cancel(confirmation, pin, now=utc_now())
+    metrics.add_metric(name="AppointmentsCancelled", unit=MetricUnit.Count, value=1)
+    return appointment_out(appointment, catalogue.get(appointment.office_id).time_zone)
+
+
+app = make_resolver(router)
+lambda_handler = lambda_entry(app)

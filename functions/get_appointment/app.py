@@ -1,0 +1,36 @@
+"""GET /appointments/{confirmation}: the appointment, for the holder of its PIN."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Header
+
+from appointments import access
+from appointments.api import (
+    ERROR_RESPONSES,
+    PIN_HEADER,
+    appointment_out,
+    lambda_entry,
+    make_resolver,
+    utc_now,
+)
+from appointments.offices import catalogue
+from appointments.schemas import Pin
+
+router = Router()
+
+
+@router.get(
+    "/appointments/<confirmation>", summary="View an appointment", responses=ERROR_RESPONSES
+)
+def get_appointment(
+    confirmation: str, pin: Annotated[Pin, Header(alias=PIN_HEADER)]
+) -> dict[str, Any]:
+    appointment = access.authenticate(confirmation, pin, utc_now())
+    return appointment_out(appointment, catalogue.get(appointment.office_id).time_zone)
+
+
+app = make_resolver(router)
+lambda_handler = lambda_entry(app)

@@ -1,0 +1,33 @@
+"""GET /offices?zip=… or ?country=…: the offices that serve a place, nearest first."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from appointments import offices
+from appointments.api import ERROR_RESPONSES, lambda_entry, make_resolver, office_out
+from appointments.errors import InvalidRequest
+from appointments.schemas import OfficesOut
+
+router = Router()
+
+
+@router.get("/offices", summary="Find offices by ZIP code or country", responses=ERROR_RESPONSES)
+def list_offices(
+    zip_code: Annotated[str | None, Query(alias="zip", max_length=10)] = None,
+    country: Annotated[str | None, Query(max_length=2)] = None,
+) -> OfficesOut:
+    if (zip_code is None) == (country is None):
+        raise InvalidRequest("Give exactly one of 'zip' (US ZIP code) or 'country' (ISO code).")
+    if zip_code is not None:
+        matches = offices.offices_for_zip(zip_code)
+    else:
+        matches = offices.offices_for_country(country or "")
+    return OfficesOut(offices=[office_out(match) for match in matches])
+
+
+app = make_resolver(router)
+lambda_handler = lambda_entry(app)

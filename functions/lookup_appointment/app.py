@@ -1,0 +1,58 @@
+"""POST /appointments/lookup: re-send a lost notice; reveals nothing to the caller.
+
+Every caller gets the same 202 answer after the same minimum time, whether or not the
+details matched an appointment.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+
+from appointments import lookup
+from appointments.api import ERROR_RESPONSES, lambda_entry, make_resolver, utc_now
+from appointments.applicants import normalise_phone
+from appointments.errors import InvalidRequest
+from appointments.schemas import LookupIn, LookupOut
+
+router = Router()
+
+# Long enough to cover a matching lookup's extra writes, so timing tells nothing either.
+RESPONSE_FLOOR_SECONDS = 0.4
+ANSWER = LookupOut(
+    message=(
+        "If these details match an upcoming appointment, its notice is being sent again "
+        "to the contact details on file."
+    )
+)
+
+
+@router.post(
+    "/appointments/lookup",
+    summary="Recover a lost appointment notice",
+    responses={
+        202: {"description": "Accepted", "content": {"application/json": {"model": LookupOut}}},
+        **ERROR_RESPONSES,
+    },
+)
+def lookup_appointment(body: LookupIn) -> Response[dict[str, Any]]:
+    started = time.monotonic()
+    try:
+        phone = normalise_phone(body.phone)
+    except InvalidRequest:
+        phone = None  # an unreadable phone matches nothing, and the answer must not differ
+    if phone is not None:
+        lookup.request_notice(body.name, body.date_of_birth, phone, now=utc_now())
+    time.sleep(max(0.0, RESPONSE_FLOOR_SECONDS - (time.monotonic() - started)))
+    return Response(
+        status_code=202,
+        content_type="application/json",
+        body=ANSWER.model_dump(mode="json", by_alias=True),
+    )
+
+
+app = make_resolver(router)
+lambda_handler = lambda_entry(app)

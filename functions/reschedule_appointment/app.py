@@ -1,0 +1,43 @@
+"""PUT /appointments/{confirmation}/slot: move to another slot in one transaction."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Header
+from aws_lambda_powertools.metrics import MetricUnit
+
+from appointments import booking
+from appointments.api import (
+    ERROR_RESPONSES,
+    PIN_HEADER,
+    appointment_out,
+    lambda_entry,
+    make_resolver,
+    metrics,
+    utc_now,
+)
+from appointments.offices import catalogue
+from appointments.schemas import Pin, RescheduleIn
+from appointments.slots import SlotId
+
+router = Router()
+
+
+@router.put(
+    "/appointments/<confirmation>/slot",
+    summary="Reschedule an appointment",
+    responses=ERROR_RESPONSES,
+)
+def reschedule_appointment(
+    confirmation: str, body: RescheduleIn, pin: Annotated[Pin, Header(alias=PIN_HEADER)]
+) -> dict[str, Any]:
+    new_slot = SlotId.parse(body.slot_id)
+    appointment = booking.reschedule(confirmation, pin, new_slot, now=utc_now())
+    metrics.add_metric(name="AppointmentsRescheduled", unit=MetricUnit.Count, value=1)
+    return appointment_out(appointment, catalogue.get(appointment.office_id).time_zone)
+
+
+app = make_resolver(router)
+lambda_handler = lambda_entry(app)

@@ -1,0 +1,201 @@
+"""What every API function shares: the resolver, the error contract, logging and metrics.
+
+Errors always have the body {"error": code, "message": text}. Validation messages name the
+field and the problem, never the value sent, so personal data is not echoed or logged.
+"""
+
+from __future__ import annotations
+
+import os
+import traceback
+from collections.abc import Callable
+from datetime import UTC, datetime
+from http import HTTPStatus
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pynamodb.exceptions import PynamoDBException
+
+from appointments.errors import AppointmentError, Throttled
+from appointments.models import AppointmentModel
+from appointments.offices import OfficeMatch
+from appointments.schemas import (
+    AddressOut,
+    Applicant,
+    AppointmentOut,
+    ErrorOut,
+    OfficeOut,
+)
+from appointments.transactions import raise_if_throttled
+
+logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "appointments"))
+metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "Appointments"))
+
+PIN_HEADER = "X-Appointment-Pin"
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+ERROR_RESPONSES: dict[int, OpenAPIResponse] = {
+    status: {
+        "description": HTTPStatus(status).phrase,
+        "content": {"application/json": {"model": ErrorOut}},
+    }
+    for status in (400, 403, 404, 409, 422, 423, 429, 503)
+}
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def error_response(
+    status: HTTPStatus, code: str, message: str, retry_after: int | None = None
+) -> Response[dict[str, str]]:
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+    return Response(
+        status_code=status,
+        content_type="application/json",
+        body={"error": code, "message": message},
+        headers=headers,
+    )
+
+
+def _describe_validation_errors(errors: list[dict[str, Any]]) -> str:
+    problems = []
+    for error in errors:
+        location = [str(part) for part in error.get("loc", ()) if part not in ("body", "header")]
+        field = ".".join(location) or "request"
+        problems.append(f"{field}: {error.get('msg', 'is not valid')}")
+    return "; ".join(problems)
+
+
+def make_resolver(*routers: Router) -> APIGatewayRestResolver:
+    """A resolver with validation, CORS and the error contract, serving `routers`."""
+    cors = CORSConfig(
+        allow_origin=os.environ.get("ALLOWED_ORIGIN", "*"),
+        allow_headers=[PIN_HEADER, IDEMPOTENCY_HEADER, "Content-Type"],
+        expose_headers=["Retry-After", "Location"],
+        max_age=600,
+    )
+    app = APIGatewayRestResolver(enable_validation=True, cors=cors)
+    for router in routers:
+        app.include_router(router)
+
+    @app.exception_handler(AppointmentError)
+    def domain_error(error: AppointmentError) -> Response[dict[str, str]]:
+        logger.info("request refused", extra={"error_code": error.code})
+        return error_response(error.status, error.code, error.message, error.retry_after_seconds)
+
+    @app.exception_handler(RequestValidationError)
+    def invalid_request(error: RequestValidationError) -> Response[dict[str, str]]:
+        errors = list(error.errors())
+        if any(e.get("type") == "json_invalid" for e in errors):
+            return error_response(
+                HTTPStatus.BAD_REQUEST, "bad_request", "The request body is not valid JSON."
+            )
+        logger.info("request invalid", extra={"error_code": "invalid_request"})
+        return error_response(
+            HTTPStatus.UNPROCESSABLE_ENTITY, "invalid_request", _describe_validation_errors(errors)
+        )
+
+    @app.exception_handler(PynamoDBException)
+    def database_error(error: PynamoDBException) -> Response[dict[str, str]]:
+        try:
+            raise_if_throttled(error)
+        except Throttled as throttled:
+            return error_response(
+                throttled.status, throttled.code, throttled.message, throttled.retry_after_seconds
+            )
+        _log_unexpected(error)
+        return error_response(
+            HTTPStatus.SERVICE_UNAVAILABLE,
+            "unavailable",
+            "The service is temporarily unavailable. Please try again shortly.",
+            retry_after=5,
+        )
+
+    @app.exception_handler(Exception)
+    def unexpected_error(error: Exception) -> Response[dict[str, str]]:
+        _log_unexpected(error)
+        return error_response(
+            HTTPStatus.INTERNAL_SERVER_ERROR, "internal_error", "Something went wrong on our side."
+        )
+
+    @app.not_found
+    def route_not_found(_: Exception) -> Response[dict[str, str]]:
+        return error_response(HTTPStatus.NOT_FOUND, "not_found", "There is no such resource.")
+
+    return app
+
+
+def _log_unexpected(error: BaseException) -> None:
+    """Log where it failed without the exception's message, which may quote personal data."""
+    logger.error(
+        "unexpected error",
+        extra={
+            "error_type": type(error).__name__,
+            "cause": getattr(error, "cause_response_code", None),
+            "stack": "".join(traceback.format_tb(error.__traceback__)),
+        },
+    )
+
+
+Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
+
+
+def lambda_entry(app: APIGatewayRestResolver) -> Handler:
+    """The Lambda entry point: correlation id in every log line, metrics flushed."""
+
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+    @metrics.log_metrics
+    def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        return app.resolve(event, context)
+
+    return handler
+
+
+def appointment_out(appointment: AppointmentModel, time_zone: str) -> dict[str, Any]:
+    return AppointmentOut(
+        confirmation_number=appointment.confirmation,
+        status=appointment.status,  # type: ignore[arg-type]
+        office_id=appointment.office_id,
+        service=appointment.service,  # type: ignore[arg-type]
+        slot_id=appointment.slot_id,
+        start=appointment.start_utc.astimezone(ZoneInfo(time_zone)),
+        language=appointment.language,  # type: ignore[arg-type]
+        applicant=Applicant(
+            name=appointment.name,
+            date_of_birth=appointment.date_of_birth,  # type: ignore[arg-type]
+            phone=appointment.phone,
+            email=appointment.email,
+        ),
+        case_number=appointment.case_number,
+        created_at=appointment.created_at,
+        updated_at=appointment.updated_at,
+    ).model_dump(mode="json", by_alias=True)
+
+
+def office_out(match: OfficeMatch) -> OfficeOut:
+    office = match.office
+    address = office.address
+    return OfficeOut(
+        office_id=office.office_id,
+        name=office.name,
+        kind=office.kind,  # type: ignore[arg-type]
+        address=AddressOut(
+            street=address.street,
+            city=address.city,
+            state=address.state,
+            postal_code=address.postal_code,
+            country=address.country,
+        ),
+        time_zone=office.time_zone,
+        services=list(office.services),  # type: ignore[arg-type]
+        opening_hours=office.opening_hours,
+        distance_miles=match.distance_miles,
+    )

@@ -1,0 +1,333 @@
+"""Booking, cancelling and rescheduling: the rules that must hold whatever the load.
+
+- No overbooking: a seat is taken only by a transaction whose slot update is conditioned on
+  `booked < capacity`, and given back only by one conditioned on the appointment still holding
+  it. There is never a read-then-write.
+- One active appointment per applicant (anti-scalping): the same transaction claims the
+  applicant's guard item, conditioned on it being free or its appointment having passed.
+- Idempotent booking: with an Idempotency-Key the confirmation number and PIN are derived from
+  the key, so a retry collides with the first booking's item and returns it, never a second seat.
+- Reschedule moves the seat in one transaction: the person never holds two seats and keeps the
+  old one if the new one is taken.
+
+Request budget: a booking is one TransactWriteItems; cancel and reschedule are one GetItem
+(to check the PIN) and one TransactWriteItems.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from appointments import access, codes
+from appointments.applicants import applicant_key, phone_digest
+from appointments.config import settings
+from appointments.errors import (
+    AlreadyBooked,
+    Busy,
+    IdempotencyKeyReused,
+    InvalidRequest,
+    NotActive,
+    NotFound,
+    SlotFull,
+    SlotPassed,
+)
+from appointments.models import (
+    ACTIVE_STATUSES,
+    BOOKED,
+    CANCELLED,
+    RESCHEDULED,
+    ApplicantModel,
+    AppointmentModel,
+    SlotModel,
+)
+from appointments.offices import catalogue
+from appointments.services import Service, check_service_allowed
+from appointments.slots import SlotId
+from appointments.transactions import failed_conditions, run_transaction
+
+CONFIRMATION_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class BookingRequest:
+    slot_id: SlotId
+    service: Service
+    name: str
+    date_of_birth: date
+    phone: str  # E.164
+    email: str | None
+    language: str
+    case_number: str | None
+
+    def fingerprint(self) -> str:
+        """Keyed digest of the request, to tell a retry from a different request."""
+        canonical = json.dumps(
+            [
+                str(self.slot_id),
+                self.service.value,
+                self.name,
+                self.date_of_birth.isoformat(),
+                self.phone,
+                self.email,
+                self.language,
+                self.case_number,
+            ]
+        )
+        return codes.digest("booking-request", canonical)
+
+
+@dataclass(frozen=True)
+class Booking:
+    appointment: AppointmentModel
+    pin: str
+    replayed: bool = False
+
+
+def book(request: BookingRequest, *, idempotency_key: str | None, now: datetime) -> Booking:
+    office = catalogue.get(request.slot_id.office_id)
+    check_service_allowed(office, request.service, request.case_number)
+    start = request.slot_id.start(office.time_zone).astimezone(UTC)
+    if start <= now:
+        raise SlotPassed("That time has already passed. Please choose a later slot.")
+
+    for _ in range(CONFIRMATION_ATTEMPTS):
+        if idempotency_key:
+            confirmation = codes.derived_confirmation_number(idempotency_key)
+            pin = codes.derived_pin(idempotency_key)
+        else:
+            confirmation, pin = codes.new_confirmation_number(), codes.new_pin()
+        appointment = _new_appointment(request, confirmation, pin, start, now)
+        if idempotency_key:
+            appointment.request_digest = request.fingerprint()
+        guard = _guard_for(appointment, request.phone)
+        try:
+            run_transaction(
+                functools.partial(
+                    _claim_seat,
+                    appointment=appointment,
+                    guard=guard,
+                    slot_id=request.slot_id,
+                    now=now,
+                )
+            )
+        except TransactWriteError as error:
+            # pynamodb's order: puts (appointment, guard), then updates (slot).
+            appointment_taken, guard_taken, slot_refused = failed_conditions(error) or [False] * 3
+            if appointment_taken and idempotency_key:
+                return _replay(confirmation, pin, request, now)
+            if slot_refused:
+                _raise_slot_refusal(error, now)
+            if guard_taken:
+                raise AlreadyBooked(
+                    "This applicant already has an active appointment. Cancel or reschedule "
+                    "it instead of booking another."
+                ) from error
+            if appointment_taken:
+                continue  # a random confirmation number collided: draw another
+            raise
+        return Booking(appointment, pin)
+    raise Busy("Could not allocate a confirmation number. Please try again.")
+
+
+def _new_appointment(
+    request: BookingRequest, confirmation: str, pin: str, start: datetime, now: datetime
+) -> AppointmentModel:
+    return AppointmentModel(
+        confirmation=confirmation,
+        status=BOOKED,
+        office_id=request.slot_id.office_id,
+        service=request.service.value,
+        slot_id=str(request.slot_id),
+        start_utc=start,
+        language=request.language,
+        name=request.name,
+        date_of_birth=request.date_of_birth.isoformat(),
+        phone=request.phone,
+        email=request.email,
+        case_number=request.case_number,
+        pin_hash=codes.pin_hash(confirmation, pin),
+        applicant_key=applicant_key(request.name, request.date_of_birth),
+        created_at=now,
+        updated_at=now,
+        pin_failures=0,
+        expires_at=start + timedelta(days=settings().purge_after_days),
+    )
+
+
+def _guard_for(appointment: AppointmentModel, phone: str) -> ApplicantModel:
+    return ApplicantModel(
+        applicant_key=appointment.applicant_key,
+        confirmation=appointment.confirmation,
+        phone_digest=phone_digest(phone),
+        active_until=appointment.start_utc,
+        lookup_count=0,
+        expires_at=appointment.start_utc + timedelta(days=1),
+    )
+
+
+def _take_seat(tx: TransactWrite, slot_id: SlotId, now: datetime) -> None:
+    office_day, start_time = slot_id.office_day, slot_id.start_time
+    tx.update(
+        SlotModel(office_day, start_time),
+        actions=[SlotModel.booked.add(1)],
+        condition=(
+            SlotModel.office_day.exists()
+            & (SlotModel.booked < SlotModel.capacity)
+            & (SlotModel.start_utc > now)
+        ),
+        return_values="ALL_OLD",
+    )
+
+
+def _give_back_seat(tx: TransactWrite, slot_id: SlotId) -> None:
+    tx.update(
+        SlotModel(slot_id.office_day, slot_id.start_time),
+        actions=[SlotModel.booked.add(-1)],
+        condition=SlotModel.booked > 0,
+    )
+
+
+def _claim_seat(
+    tx: TransactWrite,
+    appointment: AppointmentModel,
+    guard: ApplicantModel,
+    slot_id: SlotId,
+    now: datetime,
+) -> None:
+    tx.save(appointment, condition=AppointmentModel.confirmation.does_not_exist())
+    tx.save(
+        guard,
+        condition=(
+            ApplicantModel.applicant_key.does_not_exist() | (ApplicantModel.active_until <= now)
+        ),
+    )
+    _take_seat(tx, slot_id, now)
+
+
+def _raise_slot_refusal(error: TransactWriteError, now: datetime) -> None:
+    """Explain why the slot update's condition failed, from the item DynamoDB returned."""
+    old = next(
+        (r.raw_item for r in error.cancellation_reasons if r is not None and r.raw_item), None
+    )
+    if not old:
+        raise NotFound("There is no such slot. Pick a slot from the slots listing.") from error
+    if SlotModel.from_raw_data(old).start_utc <= now:
+        raise SlotPassed("That time has already passed. Please choose a later slot.") from error
+    raise SlotFull("That time was just taken. Please choose another slot.") from error
+
+
+def _replay(confirmation: str, pin: str, request: BookingRequest, now: datetime) -> Booking:
+    """The booking a repeated Idempotency-Key already made, if it is the same request."""
+    existing = access.find(confirmation)
+    window = timedelta(hours=settings().idempotency_hours)
+    if existing.request_digest != request.fingerprint() or existing.created_at + window < now:
+        raise IdempotencyKeyReused(
+            "This Idempotency-Key was already used for a different booking. "
+            "Use a new key for a new booking."
+        )
+    return Booking(existing, pin, replayed=True)
+
+
+def _check_can_change(appointment: AppointmentModel, now: datetime) -> None:
+    if appointment.status not in ACTIVE_STATUSES:
+        raise NotActive(f"This appointment is {appointment.status}; it can no longer be changed.")
+    if appointment.start_utc <= now:
+        raise NotActive("This appointment's time has passed; it can no longer be changed.")
+
+
+def cancel(confirmation_number: str, pin: str, *, now: datetime) -> AppointmentModel:
+    appointment = access.authenticate(confirmation_number, pin, now)
+    _check_can_change(appointment, now)
+    slot_id = SlotId.parse(appointment.slot_id)
+
+    def write(tx: TransactWrite) -> None:
+        tx.update(
+            appointment,
+            actions=[
+                AppointmentModel.status.set(CANCELLED),
+                AppointmentModel.updated_at.set(now),
+            ],
+            condition=(
+                AppointmentModel.status.is_in(*ACTIVE_STATUSES)
+                & (AppointmentModel.slot_id == appointment.slot_id)
+            ),
+        )
+        _give_back_seat(tx, slot_id)
+        tx.delete(
+            ApplicantModel(appointment.applicant_key),
+            condition=ApplicantModel.confirmation == appointment.confirmation,
+        )
+
+    try:
+        run_transaction(write)
+    except TransactWriteError as error:
+        # pynamodb's order: deletes (guard), then updates (appointment, slot).
+        if any(failed_conditions(error)):
+            raise NotActive("This appointment was changed meanwhile. Please reload it.") from error
+        raise
+    appointment.status, appointment.updated_at = CANCELLED, now
+    return appointment
+
+
+def reschedule(
+    confirmation_number: str, pin: str, new_slot: SlotId, *, now: datetime
+) -> AppointmentModel:
+    appointment = access.authenticate(confirmation_number, pin, now)
+    _check_can_change(appointment, now)
+    old_slot = SlotId.parse(appointment.slot_id)
+    if new_slot == old_slot:
+        raise InvalidRequest("The appointment is already at that time.")
+    office = catalogue.get(new_slot.office_id)
+    check_service_allowed(office, Service(appointment.service), appointment.case_number)
+    new_start = new_slot.start(office.time_zone).astimezone(UTC)
+    if new_start <= now:
+        raise SlotPassed("That time has already passed. Please choose a later slot.")
+    expires_at = new_start + timedelta(days=settings().purge_after_days)
+
+    def write(tx: TransactWrite) -> None:
+        tx.update(
+            appointment,
+            actions=[
+                AppointmentModel.slot_id.set(str(new_slot)),
+                AppointmentModel.office_id.set(new_slot.office_id),
+                AppointmentModel.start_utc.set(new_start),
+                AppointmentModel.status.set(RESCHEDULED),
+                AppointmentModel.updated_at.set(now),
+                AppointmentModel.expires_at.set(expires_at),
+            ],
+            condition=(
+                AppointmentModel.status.is_in(*ACTIVE_STATUSES)
+                & (AppointmentModel.slot_id == appointment.slot_id)
+            ),
+        )
+        _give_back_seat(tx, old_slot)
+        _take_seat(tx, new_slot, now)
+        tx.update(
+            ApplicantModel(appointment.applicant_key),
+            actions=[
+                ApplicantModel.active_until.set(new_start),
+                ApplicantModel.expires_at.set(new_start + timedelta(days=1)),
+            ],
+            condition=ApplicantModel.confirmation == appointment.confirmation,
+        )
+
+    try:
+        run_transaction(write)
+    except TransactWriteError as error:
+        # pynamodb's order: updates as added (appointment, old slot, new slot, guard).
+        failed = failed_conditions(error)
+        if len(failed) == 4 and failed[2]:
+            _raise_slot_refusal(error, now)
+        if any(failed):
+            raise NotActive("This appointment was changed meanwhile. Please reload it.") from error
+        raise
+    appointment.slot_id, appointment.office_id = str(new_slot), new_slot.office_id
+    appointment.start_utc, appointment.status, appointment.updated_at = new_start, RESCHEDULED, now
+    appointment.expires_at = expires_at
+    return appointment

@@ -1,0 +1,30 @@
+"""Settings read once from the environment the SAM template gives each function."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings
+
+
+class Settings(BaseSettings):
+    offices_table: str = Field(default="offices", alias="OFFICES_TABLE")
+    slots_table: str = Field(default="slots", alias="SLOTS_TABLE")
+    appointments_table: str = Field(default="appointments", alias="APPOINTMENTS_TABLE")
+    applicants_table: str = Field(default="applicants", alias="APPLICANTS_TABLE")
+    secret_name: str = Field(default="appointment-service/secret", alias="SERVICE_SECRET_NAME")
+    # Personal data is purged this many days after the appointment time (DynamoDB TTL).
+    purge_after_days: int = Field(default=30, alias="PURGE_AFTER_DAYS", ge=1)
+    max_pin_failures: int = Field(default=5, alias="MAX_PIN_FAILURES", ge=1)
+    lockout_minutes: int = Field(default=15, alias="LOCKOUT_MINUTES", ge=1)
+    # How long a repeated Idempotency-Key returns the original booking.
+    idempotency_hours: int = Field(default=24, alias="IDEMPOTENCY_HOURS", ge=1)
+    # Notice recoveries allowed per applicant per hour (POST /appointments/lookup).
+    lookups_per_hour: int = Field(default=3, alias="LOOKUPS_PER_HOUR", ge=1)
+    office_cache_seconds: int = Field(default=300, alias="OFFICE_CACHE_SECONDS", ge=0)
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    return Settings()

@@ -1,0 +1,144 @@
+"""Every DynamoDB table of the service, as pynamodb models.
+
+Tables and their access patterns (the README has the full picture):
+- offices:      office_id -> office. The catalogue is small and read whole (Scan), then cached.
+- slots:        (office_day, start_time) -> capacity and booked count. "office_day" is
+                "<officeId>#<local date>", so one Query lists an office's day.
+- appointments: confirmation -> appointment. Its stream feeds the notice renderer.
+- applicants:   applicant_key (keyed digest of normalised name and date of birth) -> the one
+                active appointment of that person. Holds no readable personal data.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from typing import Any
+
+from pynamodb.attributes import (
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
+from pynamodb.connection import Connection
+from pynamodb.models import Model
+
+from appointments.config import settings
+
+BOOKED = "booked"
+RESCHEDULED = "rescheduled"
+CANCELLED = "cancelled"
+ACTIVE_STATUSES = (BOOKED, RESCHEDULED)
+
+_REGION = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+
+
+class _Meta:
+    region = _REGION
+    # Transactions and conflicts are retried by the domain with jitter; keep SDK retries short.
+    max_retry_attempts = 3
+    connect_timeout_seconds = 2
+    read_timeout_seconds = 5
+    max_pool_connections = 32
+
+
+class AddressAttribute(MapAttribute[str, Any]):
+    street = UnicodeAttribute()
+    city = UnicodeAttribute()
+    state = UnicodeAttribute(null=True)
+    postal_code = UnicodeAttribute(null=True)
+    country = UnicodeAttribute()
+
+
+class OfficeModel(Model):
+    class Meta(_Meta):
+        table_name = settings().offices_table
+
+    office_id = UnicodeAttribute(hash_key=True)
+    name = UnicodeAttribute()
+    kind = UnicodeAttribute()  # field_office | international_office | asylum_office
+    time_zone = UnicodeAttribute()
+    address = AddressAttribute()
+    services = ListAttribute[str](of=UnicodeAttribute)
+    latitude = NumberAttribute(null=True)
+    longitude = NumberAttribute(null=True)
+    serves_states = ListAttribute[str](of=UnicodeAttribute, default=list)
+    serves_countries = ListAttribute[str](of=UnicodeAttribute, default=list)
+    case_prefixes = ListAttribute[str](of=UnicodeAttribute, default=list)
+    # {"mon": [["08:00", "12:00"], ["13:00", "16:00"]], ...}: windows per weekday
+    opening_hours = MapAttribute[str, Any](default=dict)
+    slot_minutes = NumberAttribute(default=30)
+    capacity = NumberAttribute(default=1)  # officers at the windows: seats per slot
+    closures = ListAttribute[str](of=UnicodeAttribute, default=list)  # ISO dates closed one-off
+
+
+class SlotModel(Model):
+    class Meta(_Meta):
+        table_name = settings().slots_table
+
+    office_day = UnicodeAttribute(hash_key=True)  # "<officeId>#<YYYY-MM-DD>" (office's date)
+    start_time = UnicodeAttribute(range_key=True)  # "HH:MM" in the office's time zone
+    start_utc = UTCDateTimeAttribute()
+    capacity = NumberAttribute()
+    booked = NumberAttribute(default=0)
+    expires_at = TTLAttribute(null=True)
+
+
+class AppointmentModel(Model):
+    class Meta(_Meta):
+        table_name = settings().appointments_table
+
+    confirmation = UnicodeAttribute(hash_key=True)
+    status = UnicodeAttribute()  # booked | rescheduled | cancelled
+    office_id = UnicodeAttribute()
+    service = UnicodeAttribute()
+    slot_id = UnicodeAttribute()
+    start_utc = UTCDateTimeAttribute()
+    language = UnicodeAttribute()
+    name = UnicodeAttribute()
+    date_of_birth = UnicodeAttribute()
+    phone = UnicodeAttribute()
+    email = UnicodeAttribute(null=True)
+    case_number = UnicodeAttribute(null=True)
+    pin_hash = UnicodeAttribute()
+    applicant_key = UnicodeAttribute()
+    # Keyed digest of the booking request, set when it carried an Idempotency-Key.
+    request_digest = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    pin_failures = NumberAttribute(default=0)
+    locked_until = UTCDateTimeAttribute(null=True)
+    notice_requested_at = UTCDateTimeAttribute(null=True)
+    expires_at = TTLAttribute()
+
+
+class ApplicantModel(Model):
+    class Meta(_Meta):
+        table_name = settings().applicants_table
+
+    applicant_key = UnicodeAttribute(hash_key=True)
+    confirmation = UnicodeAttribute()
+    phone_digest = UnicodeAttribute()
+    # The guard stops counting once the appointment time has passed.
+    active_until = UTCDateTimeAttribute()
+    lookup_window_start = UTCDateTimeAttribute(null=True)
+    lookup_count = NumberAttribute(default=0)
+    expires_at = TTLAttribute()
+
+
+ALL_MODELS: tuple[type[Model], ...] = (OfficeModel, SlotModel, AppointmentModel, ApplicantModel)
+
+
+@lru_cache(maxsize=1)
+def transaction_connection() -> Connection:
+    """One shared connection for transactions: creating a botocore client costs ~50 ms."""
+    return Connection(
+        region=_Meta.region,
+        max_retry_attempts=_Meta.max_retry_attempts,
+        connect_timeout_seconds=_Meta.connect_timeout_seconds,
+        read_timeout_seconds=_Meta.read_timeout_seconds,
+        max_pool_connections=_Meta.max_pool_connections,
+    )

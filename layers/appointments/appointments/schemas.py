@@ -1,0 +1,124 @@
+"""The API's request and response bodies (JSON names are camelCase)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic.alias_generators import to_camel
+
+Language = Literal["en", "es", "fr", "zh", "vi", "ko", "ru", "ar", "ht", "pt", "tl", "pl"]
+ServiceCode = Literal[
+    "adit-stamp",
+    "emergency-advance-parole",
+    "immigration-judge-grant",
+    "other",
+    "asylum",
+    "nacara",
+    "fear-screening",
+]
+Name = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$"
+    ),
+]
+Phone = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=32)]
+Pin = Annotated[str, StringConstraints(pattern=r"^\d{6,8}$")]
+SlotIdText = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+CaseNumberText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=20)]
+
+
+class ApiModel(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+
+class Applicant(ApiModel):
+    name: Name
+    date_of_birth: date
+    phone: Phone
+    email: EmailStr | None = None
+
+
+class BookingIn(ApiModel):
+    office_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    service: ServiceCode
+    slot_id: SlotIdText
+    applicant: Applicant
+    language: Language = "en"
+    case_number: CaseNumberText | None = None
+
+
+class RescheduleIn(ApiModel):
+    slot_id: SlotIdText
+
+
+class LookupIn(ApiModel):
+    name: Name
+    date_of_birth: date
+    phone: Phone
+
+
+class AppointmentOut(ApiModel):
+    confirmation_number: str
+    status: Literal["booked", "rescheduled", "cancelled"]
+    office_id: str
+    service: ServiceCode
+    slot_id: str
+    start: datetime = Field(description="ISO 8601 with the office's UTC offset")
+    language: Language
+    applicant: Applicant
+    case_number: str | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+class BookingOut(AppointmentOut):
+    pin: str = Field(description="Shown once. Keep it: it is needed to view or change the booking.")
+
+
+class LookupOut(ApiModel):
+    message: str
+
+
+class AddressOut(ApiModel):
+    street: str
+    city: str
+    state: str | None
+    postal_code: str | None
+    country: str
+
+
+class OfficeOut(ApiModel):
+    office_id: str
+    name: str
+    kind: Literal["field_office", "international_office", "asylum_office"]
+    address: AddressOut
+    time_zone: str
+    services: list[ServiceCode]
+    opening_hours: dict[str, list[list[str]]]
+    distance_miles: float | None = None
+
+
+class OfficesOut(ApiModel):
+    offices: list[OfficeOut]
+
+
+class SlotOut(ApiModel):
+    slot_id: str
+    start: datetime = Field(description="Local time with the office's UTC offset")
+    utc_offset: str = Field(examples=["-05:00"])
+    available: int
+
+
+class SlotsOut(ApiModel):
+    office_id: str
+    date: date
+    time_zone: str
+    slots: list[SlotOut]
+
+
+class ErrorOut(BaseModel):
+    error: str
+    message: str

@@ -1,0 +1,59 @@
+"""Which service may be booked where.
+
+Field offices offer the everyday services. Asylum, NACARA and credible/reasonable-fear
+screening are interviews on a case that is already pending: they are booked only at the
+asylum office that holds the case, which the receipt number's prefix identifies (for example
+"ZAR" for Arlington).
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+
+from appointments.errors import CaseNotPendingHere, CaseNumberRequired, ServiceNotOffered
+from appointments.offices import Office
+
+
+class Service(StrEnum):
+    ADIT_STAMP = "adit-stamp"
+    EMERGENCY_ADVANCE_PAROLE = "emergency-advance-parole"
+    IMMIGRATION_JUDGE_GRANT = "immigration-judge-grant"
+    OTHER = "other"
+    ASYLUM = "asylum"
+    NACARA = "nacara"
+    FEAR_SCREENING = "fear-screening"
+
+
+CASE_SERVICES = frozenset({Service.ASYLUM, Service.NACARA, Service.FEAR_SCREENING})
+
+# A receipt number: three letters naming the office, then ten digits.
+RECEIPT_NUMBER = re.compile(r"^[A-Z]{3}\d{10}$")
+
+
+def normalise_case_number(raw: str) -> str:
+    return "".join(raw.split()).replace("-", "").upper()
+
+
+def check_service_allowed(
+    office: Office, service: Service, case_number: str | None, *, require_case: bool = True
+) -> None:
+    """Raise a domain error with a clear reason if `service` cannot be booked at `office`."""
+    if service not in office.services:
+        raise ServiceNotOffered(f"The {office.name} does not offer the service '{service}'.")
+    if service not in CASE_SERVICES or not require_case:
+        return
+    if not case_number:
+        raise CaseNumberRequired(
+            f"The service '{service}' is an interview on a pending case: "
+            "give the case's receipt number (caseNumber)."
+        )
+    if not RECEIPT_NUMBER.fullmatch(case_number):
+        raise CaseNumberRequired(
+            "A receipt number is three letters followed by ten digits, e.g. ZAR2612345678."
+        )
+    if case_number[:3] not in office.case_prefixes:
+        raise CaseNotPendingHere(
+            f"That case is not pending at the {office.name}; "
+            "book at the asylum office that holds the case."
+        )

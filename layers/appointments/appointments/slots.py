@@ -1,0 +1,167 @@
+"""Slots: a time at an office with a capacity (officers at the windows) and a booked count.
+
+A slot id names its office, the office's local date and the local start time, for example
+"new-york:2026-11-27T08:30". From the id alone the booking transaction knows which item to
+update, so booking needs no read first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from pynamodb.exceptions import PutError, TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from appointments.config import settings
+from appointments.errors import InvalidRequest
+from appointments.models import SlotModel, transaction_connection
+from appointments.offices import Office
+
+WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+MAX_TRANSACTION_ITEMS = 100
+
+
+@dataclass(frozen=True)
+class SlotId:
+    office_id: str
+    day: date
+    start_time: str  # "HH:MM", office local time
+
+    @classmethod
+    def parse(cls, raw: str) -> SlotId:
+        office_id, _, when = raw.partition(":")
+        day_text, _, time_text = when.partition("T")
+        try:
+            day = date.fromisoformat(day_text)
+            parsed_time = time.fromisoformat(time_text)
+        except ValueError as error:
+            raise InvalidRequest("slotId is not a slot id from the slots listing.") from error
+        if not office_id or len(time_text) != 5:
+            raise InvalidRequest("slotId is not a slot id from the slots listing.")
+        return cls(office_id, day, parsed_time.strftime("%H:%M"))
+
+    def __str__(self) -> str:
+        return f"{self.office_id}:{self.day.isoformat()}T{self.start_time}"
+
+    @property
+    def office_day(self) -> str:
+        return office_day(self.office_id, self.day)
+
+    def start(self, time_zone: str) -> datetime:
+        """Start as an aware datetime in the office's time zone."""
+        local = datetime.combine(self.day, time.fromisoformat(self.start_time))
+        return local.replace(tzinfo=ZoneInfo(time_zone))
+
+
+@dataclass(frozen=True)
+class FreeSlot:
+    slot_id: SlotId
+    start: datetime  # aware, office time zone
+    available: int
+
+
+@dataclass(frozen=True)
+class OpenedDay:
+    office_id: str
+    day: date
+    created: int
+    already_present: int
+
+
+def office_day(office_id: str, day: date) -> str:
+    return f"{office_id}#{day.isoformat()}"
+
+
+def slot_key(slot_id: SlotId) -> tuple[str, str]:
+    return slot_id.office_day, slot_id.start_time
+
+
+def slot_starts(office: Office, day: date) -> list[str]:
+    """Local start times ("HH:MM") of a day's slots, from the office's opening hours."""
+    if day.isoformat() in office.closures:
+        return []
+    starts = []
+    step = timedelta(minutes=office.slot_minutes)
+    for window_start, window_end in office.opening_hours.get(WEEKDAY_KEYS[day.weekday()], []):
+        cursor = datetime.combine(day, time.fromisoformat(window_start))
+        end = datetime.combine(day, time.fromisoformat(window_end))
+        while cursor + step <= end:
+            starts.append(cursor.strftime("%H:%M"))
+            cursor += step
+    return starts
+
+
+def _chunks(items: list[SlotModel], size: int) -> Iterator[list[SlotModel]]:
+    for index in range(0, len(items), size):
+        yield items[index : index + size]
+
+
+def open_day(office: Office, day: date, *, starts: Iterable[str] | None = None) -> OpenedDay:
+    """Create the slots of `day` that do not exist yet; never touches an existing slot.
+
+    One Query finds what is already open; the missing slots are written in transactions of
+    conditional puts (attribute_not_exists), so a concurrent release cannot reset a slot that
+    has bookings: the conditions make it fail, and the slot is then skipped.
+    """
+    wanted = list(starts) if starts is not None else slot_starts(office, day)
+    key = office_day(office.office_id, day)
+    present = {slot.start_time for slot in SlotModel.query(key, consistent_read=True)}
+    missing = [_new_slot(office, day, start) for start in wanted if start not in present]
+    created = 0
+    for chunk in _chunks(missing, MAX_TRANSACTION_ITEMS):
+        created += _put_new_slots(chunk)
+    return OpenedDay(office.office_id, day, created, len(wanted) - created)
+
+
+def _new_slot(office: Office, day: date, start: str) -> SlotModel:
+    slot_id = SlotId(office.office_id, day, start)
+    start_utc = slot_id.start(office.time_zone).astimezone(UTC)
+    return SlotModel(
+        office_day=slot_id.office_day,
+        start_time=start,
+        start_utc=start_utc,
+        capacity=office.capacity,
+        booked=0,
+        expires_at=start_utc + timedelta(days=settings().purge_after_days),
+    )
+
+
+def _put_new_slots(slots: list[SlotModel]) -> int:
+    try:
+        with TransactWrite(connection=transaction_connection()) as transaction:
+            for slot in slots:
+                transaction.save(slot, condition=SlotModel.office_day.does_not_exist())
+    except TransactWriteError:
+        # Another release created some of them meanwhile: create the rest one by one.
+        return sum(_put_if_absent(slot) for slot in slots)
+    return len(slots)
+
+
+def _put_if_absent(slot: SlotModel) -> bool:
+    try:
+        slot.save(condition=SlotModel.office_day.does_not_exist())
+    except PutError as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def free_slots(office: Office, day: date, now: datetime) -> list[FreeSlot]:
+    """Slots of the office's local `day` that have a free seat and have not started."""
+    zone = ZoneInfo(office.time_zone)
+    result = []
+    for slot in SlotModel.query(office_day(office.office_id, day)):
+        if slot.booked >= slot.capacity or slot.start_utc <= now:
+            continue
+        result.append(
+            FreeSlot(
+                slot_id=SlotId(office.office_id, day, slot.start_time),
+                start=slot.start_utc.astimezone(zone),
+                available=int(slot.capacity - slot.booked),
+            )
+        )
+    return result
