@@ -62,17 +62,17 @@ class OfficeModel(Model):
     kind = UnicodeAttribute()  # field_office | international_office | asylum_office
     time_zone = UnicodeAttribute()
     address = AddressAttribute()
-    services = ListAttribute[str](of=UnicodeAttribute)
+    services = ListAttribute[str]()
     latitude = NumberAttribute(null=True)
     longitude = NumberAttribute(null=True)
-    serves_states = ListAttribute[str](of=UnicodeAttribute, default=list)
-    serves_countries = ListAttribute[str](of=UnicodeAttribute, default=list)
-    case_prefixes = ListAttribute[str](of=UnicodeAttribute, default=list)
+    serves_states = ListAttribute[str](default=list)
+    serves_countries = ListAttribute[str](default=list)
+    case_prefixes = ListAttribute[str](default=list)
     # {"mon": [["08:00", "12:00"], ["13:00", "16:00"]], ...}: windows per weekday
     opening_hours = MapAttribute[str, Any](default=dict)
     slot_minutes = NumberAttribute(default=30)
     capacity = NumberAttribute(default=1)  # officers at the windows: seats per slot
-    closures = ListAttribute[str](of=UnicodeAttribute, default=list)  # ISO dates closed one-off
+    closures = ListAttribute[str](default=list)  # ISO dates closed one-off
 
 
 class SlotModel(Model):

@@ -1,0 +1,177 @@
+"""Shared test tools: API Gateway events, loading function handlers, counting DynamoDB calls."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from functools import cache
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import boto3
+
+from appointments.models import ALL_MODELS, transaction_connection
+from appointments.offices import catalogue
+from infra.template import create_tables, load_template
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+TABLE_NAMES = {
+    "OfficesTable": "test-OfficesTable",
+    "SlotsTable": "test-SlotsTable",
+    "AppointmentsTable": "test-AppointmentsTable",
+    "ApplicantsTable": "test-ApplicantsTable",
+}
+SECRET_NAME = "test/service-secret"
+
+
+@cache
+def load_function(name: str) -> ModuleType:
+    """Import functions/<name>/app.py (every function's module is called app)."""
+    path = REPO_ROOT / "functions" / name / "app.py"
+    spec = importlib.util.spec_from_file_location(f"function_{name}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+class LambdaContext:
+    function_name = "test"
+    memory_limit_in_mb = 512
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:test"
+    aws_request_id = "test-request"
+
+
+def api_event(
+    method: str,
+    path: str,
+    *,
+    body: Any = None,
+    headers: dict[str, str] | None = None,
+    query: dict[str, str] | None = None,
+    raw_body: str | None = None,
+) -> dict[str, Any]:
+    """A minimal API Gateway REST (v1) proxy event."""
+    text = raw_body if raw_body is not None else (json.dumps(body) if body is not None else None)
+    all_headers = {"Content-Type": "application/json", **(headers or {})}
+    return {
+        "resource": path,
+        "path": path,
+        "httpMethod": method,
+        "headers": all_headers,
+        "multiValueHeaders": {key: [value] for key, value in all_headers.items()},
+        "queryStringParameters": query,
+        "multiValueQueryStringParameters": (
+            {key: [value] for key, value in query.items()} if query else None
+        ),
+        "pathParameters": None,
+        "requestContext": {
+            "requestId": "test-request",
+            "stage": "test",
+            "httpMethod": method,
+            "path": path,
+            "resourcePath": path,
+            "identity": {"sourceIp": "127.0.0.1"},
+        },
+        "body": text,
+        "isBase64Encoded": False,
+    }
+
+
+@dataclass(frozen=True)
+class ApiResponse:
+    status: int
+    headers: dict[str, str]
+    body: Any
+
+
+ROUTES = {
+    ("GET", "/offices"): "list_offices",
+    ("POST", "/appointments"): "book_appointment",
+    ("POST", "/appointments/lookup"): "lookup_appointment",
+}
+
+
+def _function_for(method: str, path: str) -> str:
+    if (method, path) in ROUTES:
+        return ROUTES[(method, path)]
+    parts = path.strip("/").split("/")
+    if parts[0] == "offices" and len(parts) == 3 and parts[2] == "slots":
+        return "list_slots"
+    if parts[0] == "appointments" and len(parts) == 3 and parts[2] == "slot" and method == "PUT":
+        return "reschedule_appointment"
+    if parts[0] == "appointments" and len(parts) == 2:
+        return {"GET": "get_appointment", "DELETE": "cancel_appointment"}[method]
+    raise KeyError(f"no function serves {method} {path}")
+
+
+def call(method: str, path: str, **kwargs: Any) -> ApiResponse:
+    """Send a request through the function API Gateway would invoke for it."""
+    module = load_function(_function_for(method, path))
+    result = module.lambda_handler(api_event(method, path, **kwargs), LambdaContext())
+    body = json.loads(result["body"]) if result.get("body") else None
+    headers = {key.lower(): value for key, value in (result.get("headers") or {}).items()}
+    for key, values in (result.get("multiValueHeaders") or {}).items():
+        headers[key.lower()] = values[-1]
+    return ApiResponse(result["statusCode"], headers, body)
+
+
+def reset_connections() -> None:
+    """Forget cached clients and the office cache, so the next call sees the current engine."""
+    for model in ALL_MODELS:
+        model._connection = None
+    transaction_connection.cache_clear()
+    catalogue.invalidate()
+
+
+def make_resources(endpoint_url: str | None = None) -> None:
+    """Create the template's tables and the service secret on the current engine."""
+    client = boto3.client("dynamodb", endpoint_url=endpoint_url)
+    create_tables(client, TABLE_NAMES, load_template())
+
+
+@contextmanager
+def count_dynamodb_calls() -> Iterator[Counter[str]]:
+    """Count DynamoDB API requests made through the domain's clients (botocore event hook)."""
+    calls: Counter[str] = Counter()
+
+    def record(model: Any = None, **_: Any) -> None:
+        calls[model.name] += 1
+
+    clients = [model._get_connection().connection.client for model in ALL_MODELS]
+    clients.append(transaction_connection().client)
+    unique = {id(client): client for client in clients}.values()
+    for client in unique:
+        client.meta.events.register("before-call.dynamodb", record)
+    try:
+        yield calls
+    finally:
+        for client in unique:
+            client.meta.events.unregister("before-call.dynamodb", record)
+
+
+def next_weekday(after: date | None = None, offset: int = 1) -> date:
+    """The `offset`-th weekday after `after` (default today, UTC)."""
+    day = after or datetime.now(UTC).date()
+    while offset:
+        day += timedelta(days=1)
+        if day.weekday() < 5:
+            offset -= 1
+    return day
+
+
+def applicant(
+    name: str = "Maria Garcia",
+    dob: str = "1985-04-12",
+    phone: str = "+12025550143",
+    email: str | None = "maria@example.com",
+) -> dict[str, Any]:
+    return {"name": name, "dateOfBirth": dob, "phone": phone, "email": email}

@@ -1,0 +1,38 @@
+"""Unit tests run against moto: every test gets fresh tables, the secret and the catalogue."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from appointments.offices import Office
+from infra.seed import open_weekdays, seed_offices
+from tests.helpers import SECRET_NAME, make_resources, next_weekday, reset_connections
+
+
+@pytest.fixture
+def aws() -> Iterator[None]:
+    with mock_aws():
+        reset_connections()
+        make_resources()
+        boto3.client("secretsmanager").create_secret(
+            Name=SECRET_NAME, SecretString="unit-test-secret-0123456789abcdef"
+        )
+        yield
+    reset_connections()
+
+
+@pytest.fixture
+def offices(aws: None) -> dict[str, Office]:
+    return {office.office_id: office for office in seed_offices()}
+
+
+@pytest.fixture
+def open_slots(offices: dict[str, Office]) -> dict[str, Any]:
+    """Slots for the next two weekdays at every office."""
+    opened = open_weekdays(list(offices.values()), next_weekday(), 2)
+    return {"days": sorted({day.day for day in opened})}
