@@ -58,3 +58,243 @@ def test_fetch_with_pin_returns_the_appointment() -> None:
     assert response.body["applicant"]["name"] == "Maria Garcia"
     assert response.body["start"].endswith(("-05:00", "-04:00"))
     assert "pin" not in response.body
+
+
+def book(slot_id: str | None = None, headers: dict[str, str] | None = None, **overrides: Any):
+    response = call(
+        "POST",
+        "/appointments",
+        body=booking_body(slot_id or first_free_slot(), **overrides),
+        headers=headers,
+    )
+    assert response.status == 201, response.body
+    return response.body
+
+
+def free_slots(office_id: str = "new-york") -> list[dict[str, Any]]:
+    response = call(
+        "GET",
+        f"/offices/{office_id}/slots",
+        query={"date": next_weekday().isoformat(), "service": "adit-stamp"},
+    )
+    return list(response.body["slots"])
+
+
+def test_wrong_pin_is_refused_with_403() -> None:
+    booked = book()
+    wrong = "000000" if booked["pin"] != "000000" else "111111"
+    response = call(
+        "GET", f"/appointments/{booked['confirmationNumber']}", headers={"X-Appointment-Pin": wrong}
+    )
+    assert response.status == 403
+    assert response.body["error"] == "wrong_pin"
+
+
+def test_five_wrong_pins_lock_the_appointment_even_for_the_right_pin() -> None:
+    # Given an appointment and five wrong PINs
+    booked = book()
+    path = f"/appointments/{booked['confirmationNumber']}"
+    wrong = "000000" if booked["pin"] != "000000" else "111111"
+    statuses = [call("GET", path, headers={"X-Appointment-Pin": wrong}).status for _ in range(5)]
+    # When the right PIN is tried during the cool-down
+    response = call("GET", path, headers={"X-Appointment-Pin": booked["pin"]})
+    # Then it is locked, and says how long to wait
+    assert statuses == [403, 403, 403, 403, 423]
+    assert response.status == 423
+    assert response.body["error"] == "locked"
+    assert 0 < int(response.headers["retry-after"]) <= 15 * 60
+
+
+def test_unknown_confirmation_number_is_404() -> None:
+    response = call("GET", "/appointments/0000000000X", headers={"X-Appointment-Pin": "123456"})
+    assert response.status == 404
+    assert response.body["error"] == "not_found"
+
+
+def test_missing_pin_header_is_422_and_pin_never_in_query() -> None:
+    booked = book()
+    response = call(
+        "GET", f"/appointments/{booked['confirmationNumber']}", query={"pin": booked["pin"]}
+    )
+    assert response.status == 422
+    assert "X-Appointment-Pin" in response.body["message"] or "pin" in response.body["message"]
+
+
+def test_cancel_frees_the_seat_at_once() -> None:
+    # Given a booked slot
+    slot = free_slots()[0]
+    booked = book(slot["slotId"])
+    after_booking = next(s for s in free_slots() if s["slotId"] == slot["slotId"])
+    # When the appointment is cancelled
+    response = call(
+        "DELETE",
+        f"/appointments/{booked['confirmationNumber']}",
+        headers={"X-Appointment-Pin": booked["pin"]},
+    )
+    # Then its status is cancelled and the seat is available again
+    assert response.status == 200, response.body
+    assert response.body["status"] == "cancelled"
+    after_cancel = next(s for s in free_slots() if s["slotId"] == slot["slotId"])
+    assert after_cancel["available"] == after_booking["available"] + 1 == slot["available"]
+
+
+def test_cancelling_twice_is_409() -> None:
+    booked = book()
+    path = f"/appointments/{booked['confirmationNumber']}"
+    call("DELETE", path, headers={"X-Appointment-Pin": booked["pin"]})
+    response = call("DELETE", path, headers={"X-Appointment-Pin": booked["pin"]})
+    assert response.status == 409
+    assert response.body["error"] == "not_active"
+
+
+def test_reschedule_moves_the_seat() -> None:
+    # Given an appointment in the first slot
+    first, second = free_slots()[:2]
+    booked = book(first["slotId"])
+    # When it is moved to the second slot
+    response = call(
+        "PUT",
+        f"/appointments/{booked['confirmationNumber']}/slot",
+        body={"slotId": second["slotId"]},
+        headers={"X-Appointment-Pin": booked["pin"]},
+    )
+    # Then it holds the new seat and has given back the old one
+    assert response.status == 200, response.body
+    assert response.body["status"] == "rescheduled"
+    assert response.body["slotId"] == second["slotId"]
+    seats = {s["slotId"]: s["available"] for s in free_slots()}
+    assert seats[first["slotId"]] == first["available"]
+    assert seats.get(second["slotId"], 0) == second["available"] - 1
+
+
+def test_one_active_appointment_per_applicant() -> None:
+    # Given an applicant with an appointment
+    first, second = free_slots()[:2]
+    book(first["slotId"])
+    # When the same person (spelled differently) books another slot
+    response = call(
+        "POST",
+        "/appointments",
+        body=booking_body(
+            second["slotId"], applicant=applicant(name="  maria GARCÍA ", phone="+12025550199")
+        ),
+    )
+    # Then it is refused
+    assert response.status == 409
+    assert response.body["error"] == "already_booked"
+
+
+def test_after_cancelling_the_applicant_can_book_again() -> None:
+    first, second = free_slots()[:2]
+    booked = book(first["slotId"])
+    call(
+        "DELETE",
+        f"/appointments/{booked['confirmationNumber']}",
+        headers={"X-Appointment-Pin": booked["pin"]},
+    )
+    assert book(second["slotId"])["status"] == "booked"
+
+
+def test_full_slot_is_409_and_consumes_nothing() -> None:
+    # Given a slot filled to capacity by different people
+    slot = free_slots()[0]
+    for index in range(slot["available"]):
+        book(slot["slotId"], applicant=applicant(name=f"Person {index}", dob="1990-01-01"))
+    # When one more person tries
+    response = call("POST", "/appointments", body=booking_body(slot["slotId"]))
+    # Then it is refused and the slot is no longer listed
+    assert response.status == 409
+    assert response.body["error"] == "slot_full"
+    assert slot["slotId"] not in {s["slotId"] for s in free_slots()}
+
+
+def test_unknown_slot_is_404() -> None:
+    day = next_weekday().isoformat()
+    response = call("POST", "/appointments", body=booking_body(f"new-york:{day}T03:17"))
+    assert response.status == 404
+    assert response.body["error"] == "not_found"
+
+
+def test_idempotency_key_returns_the_same_booking() -> None:
+    # Given a booking made with an Idempotency-Key
+    slot = free_slots()[0]
+    headers = {"Idempotency-Key": "3f2b8c1e-booking-0001"}
+    first = book(slot["slotId"], headers=headers)
+    # When the same request is sent again
+    second = book(slot["slotId"], headers=headers)
+    # Then it is the same appointment with the same PIN, and only one seat is taken
+    assert second["confirmationNumber"] == first["confirmationNumber"]
+    assert second["pin"] == first["pin"]
+    remaining = {s["slotId"]: s["available"] for s in free_slots()}
+    assert remaining.get(slot["slotId"], 0) == slot["available"] - 1
+
+
+def test_idempotency_key_reused_for_another_request_is_422() -> None:
+    first, second = free_slots()[:2]
+    headers = {"Idempotency-Key": "3f2b8c1e-booking-0002"}
+    book(first["slotId"], headers=headers)
+    response = call("POST", "/appointments", body=booking_body(second["slotId"]), headers=headers)
+    assert response.status == 422
+    assert response.body["error"] == "idempotency_key_reused"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"language": "xx"}, "language"),
+        ({"service": "passport"}, "service"),
+        ({"applicant": applicant(dob="not-a-date")}, "applicant.dateOfBirth"),
+        ({"applicant": applicant(email="nope")}, "applicant.email"),
+        ({"applicant": {**applicant(), "name": ""}}, "applicant.name"),
+    ],
+)
+def test_invalid_booking_is_422_naming_the_field_not_the_value(
+    overrides: dict[str, Any], field: str
+) -> None:
+    response = call("POST", "/appointments", body=booking_body(first_free_slot(), **overrides))
+    assert response.status == 422
+    assert response.body["error"] == "invalid_request"
+    assert field in response.body["message"]
+    assert "Maria" not in response.body["message"]
+    assert "not-a-date" not in response.body["message"]
+
+
+def test_invalid_phone_is_422() -> None:
+    response = call(
+        "POST",
+        "/appointments",
+        body=booking_body(first_free_slot(), applicant=applicant(phone="12345")),
+    )
+    assert response.status == 422
+    assert response.body["error"] == "invalid_request"
+
+
+def test_malformed_json_is_400() -> None:
+    response = call("POST", "/appointments", raw_body='{"officeId": ')
+    assert response.status == 400
+    assert response.body["error"] == "bad_request"
+
+
+def test_asylum_service_at_field_office_is_refused_with_reason() -> None:
+    response = call("POST", "/appointments", body=booking_body(first_free_slot(), service="asylum"))
+    assert response.status == 422
+    assert response.body["error"] == "service_not_offered"
+
+
+def test_asylum_interview_needs_a_case_pending_at_that_office() -> None:
+    slot_id = first_free_slot("arlington-asylum", service="asylum")
+    without_case = call("POST", "/appointments", body=booking_body(slot_id, service="asylum"))
+    elsewhere = call(
+        "POST",
+        "/appointments",
+        body=booking_body(slot_id, service="asylum", caseNumber="ZNY2612345678"),
+    )
+    here = call(
+        "POST",
+        "/appointments",
+        body=booking_body(slot_id, service="asylum", caseNumber="zar 2612345678"),
+    )
+    assert (without_case.status, without_case.body["error"]) == (422, "case_number_required")
+    assert (elsewhere.status, elsewhere.body["error"]) == (422, "case_not_pending_here")
+    assert here.status == 201
+    assert here.body["caseNumber"] == "ZAR2612345678"

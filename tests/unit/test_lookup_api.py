@@ -1,0 +1,77 @@
+"""Recovering a lost notice: a match requests the notice; the answer never tells."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from appointments.models import AppointmentModel
+from tests.helpers import applicant, call
+from tests.unit.test_booking_api import book
+
+pytestmark = pytest.mark.usefixtures("open_slots")
+
+
+def lookup(**overrides: Any):
+    details = applicant()
+    body = {
+        "name": details["name"],
+        "dateOfBirth": details["dateOfBirth"],
+        "phone": "(202) 555-0143",
+    }
+    body.update(overrides)
+    return call("POST", "/appointments/lookup", body=body)
+
+
+def notice_requested(confirmation: str) -> bool:
+    return AppointmentModel.get(confirmation).notice_requested_at is not None
+
+
+def test_matching_lookup_requests_the_notice() -> None:
+    booked = book()
+    response = lookup(name="GARCIA, María")
+    assert response.status == 202
+    assert notice_requested(booked["confirmationNumber"])
+
+
+def test_lookup_answers_the_same_whether_or_not_it_matches() -> None:
+    # Given an appointment
+    booked = book()
+    # When strangers try other phones, other birth dates and nobody at all
+    answers = [
+        lookup(phone="+12025550100"),
+        lookup(dateOfBirth="1985-04-13"),
+        lookup(name="Nobody Here"),
+        lookup(phone="garbage"),
+    ]
+    match = lookup()
+    # Then every answer is identical, and only the true match requested the notice
+    assert {(a.status, a.body["message"]) for a in [*answers, match]} == {
+        (202, match.body["message"])
+    }
+    assert notice_requested(booked["confirmationNumber"])
+
+
+def test_wrong_phone_requests_nothing() -> None:
+    booked = book()
+    lookup(phone="+12025550100")
+    assert not notice_requested(booked["confirmationNumber"])
+
+
+def test_lookups_are_limited_per_hour() -> None:
+    booked = book()
+    for _ in range(3):
+        lookup()
+    AppointmentModel(booked["confirmationNumber"]).update(
+        actions=[AppointmentModel.notice_requested_at.remove()]
+    )
+    response = lookup()
+    assert response.status == 202
+    assert not notice_requested(booked["confirmationNumber"])
+
+
+def test_lookup_with_missing_fields_is_422() -> None:
+    response = call("POST", "/appointments/lookup", body={"name": "Maria Garcia"})
+    assert response.status == 422
+    assert response.body["error"] == "invalid_request"
