@@ -57,6 +57,7 @@ STARTUP_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 10.0
 _LOG_TAIL_BYTES = 4000
 _LOG_MAX_AGE_S = 24 * 3600
+_FATAL_MARKER = 'Exception in thread "main"'
 
 _JAVA_VERSION_RE = re.compile(r'version "(\d+)(?:\.(\d+))?')
 
@@ -283,6 +284,12 @@ class DynamoDBLocal:
             if code is not None:
                 raise RuntimeError(
                     f"DynamoDB Local exited with code {code} during start-up; "
+                    f"log {self._log_path}:\n{self._log_tail()}"
+                )
+            # A failed bind leaves the JVM alive (Jetty threads), so also fail fast on the log.
+            if _FATAL_MARKER in self._log_tail():
+                raise RuntimeError(
+                    f"DynamoDB Local failed to start on port {self._port}; "
                     f"log {self._log_path}:\n{self._log_tail()}"
                 )
             try:

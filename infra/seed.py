@@ -36,7 +36,7 @@ def seed_offices(path: Path = CATALOGUE_PATH) -> list[Office]:
 
 def open_weekdays(offices: list[Office], first_day: date, days: int) -> list[OpenedDay]:
     """Open `days` weekdays from `first_day` for every office (holidays: see slot release)."""
-    opened = []
+    opened: list[OpenedDay] = []
     day = first_day
     remaining = days
     while remaining:

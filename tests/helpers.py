@@ -16,6 +16,7 @@ from types import ModuleType
 from typing import Any
 
 import boto3
+from aws_lambda_powertools.utilities import parameters
 
 from appointments.models import ALL_MODELS, transaction_connection
 from appointments.offices import catalogue
@@ -130,6 +131,8 @@ def reset_connections() -> None:
         model._connection = None
     transaction_connection.cache_clear()
     catalogue.invalidate()
+    parameters.clear_caches()
+    parameters.base.DEFAULT_PROVIDERS.clear()  # type: ignore[attr-defined]
 
 
 def make_resources(endpoint_url: str | None = None) -> None:

@@ -13,7 +13,6 @@ from appointments.offices import Office
 from infra.seed import open_weekdays, seed_offices
 from tests.helpers import SECRET_NAME, make_resources, next_weekday, reset_connections
 
-
 UNIT_TEST_OFFICES = ("new-york", "honolulu", "arlington-asylum")
 
 

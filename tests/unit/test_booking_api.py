@@ -22,7 +22,7 @@ def first_free_slot(office_id: str = "new-york", service: str = "adit-stamp") ->
 
 def booking_body(slot_id: str, **overrides: Any) -> dict[str, Any]:
     body = {
-        "officeId": slot_id.split(":")[0],
+        "officeId": slot_id.split(":", maxsplit=1)[0],
         "service": "adit-stamp",
         "slotId": slot_id,
         "applicant": applicant(),

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from botocore.awsrequest import AWSResponse
+from botocore.awsrequest import AWSResponse, HTTPHeaders
 
 from appointments.models import transaction_connection
 from tests.helpers import call
@@ -24,7 +24,7 @@ def _error(error_type: str, extra: dict[str, Any]) -> tuple[AWSResponse, dict[st
         "ResponseMetadata": {"HTTPStatusCode": 400},
         **extra,
     }
-    return AWSResponse("https://dynamodb", 400, {}, None), parsed
+    return AWSResponse("https://dynamodb", 400, HTTPHeaders(), None), parsed
 
 
 @contextmanager
@@ -32,7 +32,7 @@ def transact_write_fails(times: int, error_type: str, extra: dict[str, Any]) -> 
     """Answer the next `times` TransactWriteItems requests with an error, as DynamoDB would."""
     sent = [0]
 
-    def maybe_fail(**_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
+    def maybe_fail(**_: Any) -> Any:
         sent[0] += 1
         return _error(error_type, extra) if sent[0] <= times else None
 

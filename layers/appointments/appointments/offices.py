@@ -173,7 +173,12 @@ def offices_for_zip(zip_code: str) -> list[OfficeMatch]:
         if office.latitude is not None and office.longitude is not None:
             distance = round(_distance_miles(lat, lon, office.latitude, office.longitude), 1)
         matches.append(OfficeMatch(office, distance))
-    matches.sort(key=lambda m: (m.office.kind != FIELD_OFFICE, m.distance_miles or 0.0))
+    matches.sort(
+        key=lambda m: (
+            m.office.kind != FIELD_OFFICE,
+            math.inf if m.distance_miles is None else m.distance_miles,
+        )
+    )
     return matches
 
 

@@ -39,9 +39,10 @@ class SlotId:
             parsed_time = time.fromisoformat(time_text)
         except ValueError as error:
             raise InvalidRequest("slotId is not a slot id from the slots listing.") from error
-        if not office_id or len(time_text) != 5:
+        slot_id = cls(office_id, day, parsed_time.strftime("%H:%M"))
+        if not office_id or str(slot_id) != raw:
             raise InvalidRequest("slotId is not a slot id from the slots listing.")
-        return cls(office_id, day, parsed_time.strftime("%H:%M"))
+        return slot_id
 
     def __str__(self) -> str:
         return f"{self.office_id}:{self.day.isoformat()}T{self.start_time}"

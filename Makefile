@@ -1,0 +1,62 @@
+# The two commands a new user needs: `make test` (and, with the local stack, `make run`).
+# Everything is installed on first use: a virtual environment from uv.lock, and DynamoDB Local
+# from the npm registry into .cache/.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+UV_VERSION := 0.13.8
+UV := .cache/uv/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+.PHONY: install test lint typecheck template-lint openapi unit integration dynamodb-local clean
+
+$(UV):
+	@echo "==> Installing uv $(UV_VERSION) into .cache/uv"
+	@$(PYTHON) -m venv .cache/uv
+	@.cache/uv/bin/pip install --quiet "uv==$(UV_VERSION)"
+
+$(VENV)/.synced: uv.lock pyproject.toml | $(UV)
+	@echo "==> Creating $(VENV) from uv.lock"
+	@$(UV) sync --frozen --quiet
+	@touch $@
+
+install: $(VENV)/.synced
+
+dynamodb-local: install
+	@$(BIN)/python -c "from infra.dynamodb_local import ensure_installed; ensure_installed()"
+
+lint: install
+	@echo "==> ruff"
+	@$(BIN)/ruff format --check .
+	@$(BIN)/ruff check .
+
+typecheck: install
+	@echo "==> mypy"
+	@$(BIN)/mypy .
+
+template-lint: install
+	@echo "==> cfn-lint template.yaml"
+	@$(BIN)/cfn-lint template.yaml
+
+openapi: install
+	@$(BIN)/python -m infra.openapi
+
+unit: install
+	@$(BIN)/pytest tests/unit
+
+integration: dynamodb-local
+	@$(BIN)/pytest tests/integration
+
+test: lint typecheck template-lint dynamodb-local
+	@echo "==> pytest (unit, integration on DynamoDB Local)"
+	@$(BIN)/pytest -n 2 --dist loadfile
+
+clean:
+	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache
+
+# The layer's requirements for `sam build`, exported from the lock file (a test checks they match).
+layers/appointments/requirements.txt: uv.lock | $(UV)
+	@$(UV) export --frozen --no-dev --no-emit-project --no-hashes --no-header -q -o $@

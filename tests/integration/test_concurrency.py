@@ -1,0 +1,159 @@
+"""The capacity and anti-scalping rules under real contention, on DynamoDB Local."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, date, datetime
+from typing import Any
+
+from appointments import access, booking
+from appointments.errors import AppointmentError
+from appointments.models import SlotModel
+from appointments.offices import Office
+from appointments.services import Service
+from appointments.slots import SlotId, open_day
+from tests.helpers import next_weekday
+
+PARALLEL = 100
+
+
+def outcome(action: Callable[[], Any]) -> int:
+    """The HTTP status the API would answer for `action`."""
+    try:
+        action()
+    except AppointmentError as error:
+        return int(error.status)
+    return 201
+
+
+def run_in_parallel(actions: list[Callable[[], Any]]) -> Counter[int]:
+    with ThreadPoolExecutor(max_workers=len(actions)) as pool:
+        return Counter(pool.map(outcome, actions))
+
+
+def request(slot_id: SlotId, person: int, dob: date = date(1990, 1, 1)) -> booking.BookingRequest:
+    return booking.BookingRequest(
+        slot_id=slot_id,
+        service=Service.ADIT_STAMP,
+        name=f"Applicant Number{person}",
+        date_of_birth=dob,
+        phone=f"+1202555{person:04d}",
+        email=None,
+        language="en",
+        case_number=None,
+    )
+
+
+def slot_with_capacity(office: Office, capacity: int, start: str = "09:00") -> SlotId:
+    day = next_weekday()
+    open_day(office.__class__(**{**office.__dict__, "capacity": capacity}), day, starts=[start])
+    return SlotId(office.office_id, day, start)
+
+
+def booked_count(slot_id: SlotId) -> int:
+    return int(SlotModel.get(slot_id.office_day, slot_id.start_time, consistent_read=True).booked)
+
+
+def book(slot_id: SlotId, person: int) -> booking.Booking:
+    return booking.book(request(slot_id, person), idempotency_key=None, now=datetime.now(UTC))
+
+
+def test_hundred_parallel_bookings_fill_capacity_three_exactly(
+    offices: dict[str, Office],
+) -> None:
+    # Given a slot with three seats
+    slot_id = slot_with_capacity(offices["new-york"], capacity=3)
+    # When a hundred different people book it at the same moment
+    outcomes = run_in_parallel([lambda p=p: book(slot_id, p) for p in range(PARALLEL)])
+    # Then exactly three succeed, everyone else is told it is full, and three seats are taken
+    assert outcomes == Counter({201: 3, 409: PARALLEL - 3})
+    assert booked_count(slot_id) == 3
+
+
+def cancel(result: booking.Booking) -> Any:
+    return booking.cancel(result.appointment.confirmation, result.pin, now=datetime.now(UTC))
+
+
+def reschedule(result: booking.Booking, to: SlotId) -> Any:
+    return booking.reschedule(
+        result.appointment.confirmation, result.pin, to, now=datetime.now(UTC)
+    )
+
+
+def test_parallel_cancels_of_one_appointment_free_one_seat(offices: dict[str, Office]) -> None:
+    # Given a slot of three with two appointments
+    slot_id = slot_with_capacity(offices["new-york"], capacity=3)
+    first, _second = book(slot_id, 1), book(slot_id, 2)
+    # When the first is cancelled twenty times at once
+    outcomes = run_in_parallel([lambda: cancel(first) for _ in range(20)])
+    # Then one cancel succeeds, the rest are told it is no longer active, one seat is freed
+    assert outcomes == Counter({201: 1, 409: 19})
+    assert booked_count(slot_id) == 1
+
+
+def test_cancel_racing_rebookings_never_overbooks(offices: dict[str, Office]) -> None:
+    # Given a full slot of one seat
+    slot_id = slot_with_capacity(offices["new-york"], capacity=1)
+    holder = book(slot_id, 0)
+    # When its holder cancels while fifty others try to book it
+    actions: list[Callable[[], Any]] = [lambda: cancel(holder)]
+    actions += [lambda p=p: book(slot_id, p) for p in range(1, 51)]
+    outcomes = run_in_parallel(actions)
+    # Then at most one newcomer got the seat, and the count matches what succeeded
+    rebooked = outcomes[201] - 1
+    assert rebooked in (0, 1)
+    assert outcomes[409] == 50 - rebooked
+    assert booked_count(slot_id) == rebooked
+
+
+def test_parallel_reschedules_into_a_slot_fill_its_capacity_exactly(
+    offices: dict[str, Office],
+) -> None:
+    # Given twenty appointments in a morning slot, and an afternoon slot with three seats
+    office = offices["new-york"]
+    morning = slot_with_capacity(office, capacity=20, start="09:00")
+    afternoon = slot_with_capacity(office, capacity=3, start="14:00")
+    bookings = [book(morning, p) for p in range(20)]
+    # When all of them move to the afternoon at once
+    outcomes = run_in_parallel([lambda b=b: reschedule(b, afternoon) for b in bookings])
+    # Then three moved, seventeen kept their morning seat, and no seat was lost or doubled
+    assert outcomes == Counter({201: 3, 409: 17})
+    assert booked_count(afternoon) == 3
+    assert booked_count(morning) == 17
+
+
+def test_one_appointment_rescheduled_to_many_slots_at_once_holds_one_seat(
+    offices: dict[str, Office],
+) -> None:
+    # Given an appointment and six other free slots
+    office = offices["new-york"]
+    origin = slot_with_capacity(office, capacity=2, start="09:00")
+    targets = [slot_with_capacity(office, 2, start=f"{h:02d}:30") for h in range(10, 16)]
+    result = book(origin, 1)
+    # When it is moved to six different slots at once (later moves may chain after earlier ones)
+    outcomes = run_in_parallel([lambda t=t: reschedule(result, t) for t in targets])
+    # Then it holds exactly one seat, in the slot the appointment names
+    final = access.find(result.appointment.confirmation)
+    assert outcomes[201] >= 1
+    assert outcomes[201] + outcomes[409] == len(targets)
+    assert {str(slot): booked_count(slot) for slot in [origin, *targets] if booked_count(slot)} == {
+        final.slot_id: 1
+    }
+
+
+def test_parallel_retries_with_one_idempotency_key_book_once(offices: dict[str, Office]) -> None:
+    # Given a slot, and a client retrying the same booking twenty times at once
+    slot_id = slot_with_capacity(offices["new-york"], capacity=3)
+    same_request = request(slot_id, 7)
+
+    def retry() -> str:
+        result = booking.book(same_request, idempotency_key="retry-key-42", now=datetime.now(UTC))
+        return f"{result.appointment.confirmation}/{result.pin}"
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        answers = set(pool.map(lambda _: retry(), range(20)))
+    # Then every answer names the same appointment, and one seat is taken
+    assert len(answers) == 1
+    assert booked_count(slot_id) == 1

@@ -1,0 +1,344 @@
+"""Infrastructure tests of template.yaml: lint, data protection, least privilege, API wiring."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from infra.template import REPO_ROOT, TEMPLATE_PATH, load_template, resources_of_type
+from tests.helpers import load_function
+
+RUNTIME = "python3.12"
+TABLES = {"OfficesTable", "SlotsTable", "AppointmentsTable", "ApplicantsTable"}
+TABLES_WITH_TTL = ("SlotsTable", "AppointmentsTable", "ApplicantsTable")
+
+# The DynamoDB actions each function may use, per table: the intended design, and exactly what
+# the domain code calls (the office catalogue is read whole with Scan; bookings, cancellations
+# and reschedules are TransactWriteItems, which IAM authorises per item as Put/Update/Delete).
+EXPECTED_DYNAMODB_ACTIONS: dict[str, dict[str, set[str]]] = {
+    "ListOfficesFunction": {
+        "OfficesTable": {"dynamodb:Scan"},
+    },
+    "ListSlotsFunction": {
+        "OfficesTable": {"dynamodb:Scan"},
+        "SlotsTable": {"dynamodb:Query"},
+    },
+    "BookAppointmentFunction": {
+        "OfficesTable": {"dynamodb:Scan"},
+        "SlotsTable": {"dynamodb:UpdateItem"},
+        "AppointmentsTable": {"dynamodb:PutItem", "dynamodb:GetItem"},
+        "ApplicantsTable": {"dynamodb:PutItem"},
+    },
+    "GetAppointmentFunction": {
+        "OfficesTable": {"dynamodb:Scan"},
+        "AppointmentsTable": {"dynamodb:GetItem", "dynamodb:UpdateItem"},
+    },
+    "CancelAppointmentFunction": {
+        "OfficesTable": {"dynamodb:Scan"},
+        "SlotsTable": {"dynamodb:UpdateItem"},
+        "AppointmentsTable": {"dynamodb:GetItem", "dynamodb:UpdateItem"},
+        "ApplicantsTable": {"dynamodb:DeleteItem"},
+    },
+    "RescheduleAppointmentFunction": {
+        "OfficesTable": {"dynamodb:Scan"},
+        "SlotsTable": {"dynamodb:UpdateItem"},
+        "AppointmentsTable": {"dynamodb:GetItem", "dynamodb:UpdateItem"},
+        "ApplicantsTable": {"dynamodb:UpdateItem"},
+    },
+    "LookupAppointmentFunction": {
+        "ApplicantsTable": {"dynamodb:GetItem", "dynamodb:UpdateItem"},
+        "AppointmentsTable": {"dynamodb:UpdateItem"},
+    },
+}
+# Functions that check PINs or derive keys, and so read the HMAC secret.
+SECRET_READERS = {
+    "BookAppointmentFunction",
+    "GetAppointmentFunction",
+    "CancelAppointmentFunction",
+    "RescheduleAppointmentFunction",
+    "LookupAppointmentFunction",
+}
+SECRET_READ_POLICY = {
+    "AWSSecretsManagerGetSecretValuePolicy": {"SecretArn": {"Ref": "ServiceSecret"}}
+}
+
+
+@pytest.fixture(scope="module")
+def template() -> dict[str, Any]:
+    return load_template()
+
+
+@pytest.fixture(scope="module")
+def tables(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    found = resources_of_type(template, "AWS::DynamoDB::Table")
+    assert set(found) == TABLES
+    return found
+
+
+@pytest.fixture(scope="module")
+def functions(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    found = resources_of_type(template, "AWS::Serverless::Function")
+    assert set(found) == set(EXPECTED_DYNAMODB_ACTIONS), "update EXPECTED_DYNAMODB_ACTIONS"
+    return found
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _statements(function: dict[str, Any]) -> list[dict[str, Any]]:
+    """The function's inline policy statements (SAM policy templates are not statements)."""
+    return [
+        statement
+        for policy in _as_list(function["Properties"].get("Policies", []))
+        if isinstance(policy, dict) and "Statement" in policy
+        for statement in _as_list(policy["Statement"])
+    ]
+
+
+def _table_of(resource: Any) -> str | None:
+    """The logical id of the table an IAM Resource names (its ARN, or an ARN below it)."""
+    if isinstance(resource, dict):
+        if "Fn::GetAtt" in resource and resource["Fn::GetAtt"][1] == "Arn":
+            table = resource["Fn::GetAtt"][0]
+            return table if table in TABLES else None
+        if "Fn::Sub" in resource and isinstance(resource["Fn::Sub"], str):
+            match = re.fullmatch(r"\$\{(\w+)\.Arn\}(/.*)?", resource["Fn::Sub"])
+            return match.group(1) if match and match.group(1) in TABLES else None
+    return None
+
+
+def _dynamodb_actions(function: dict[str, Any]) -> dict[str, set[str]]:
+    """DynamoDB actions of the function's statements, by table; unknown resources under "?"."""
+    granted: dict[str, set[str]] = {}
+    for statement in _statements(function):
+        actions = {a for a in _as_list(statement.get("Action", [])) if a.startswith("dynamodb:")}
+        if not actions:
+            continue
+        for resource in _as_list(statement.get("Resource", [])):
+            granted.setdefault(_table_of(resource) or "?", set()).update(actions)
+    return granted
+
+
+def _tables_referenced(function: dict[str, Any]) -> set[str]:
+    return {
+        table
+        for statement in _statements(function)
+        for resource in _as_list(statement.get("Resource", []))
+        if (table := _table_of(resource)) is not None
+    }
+
+
+def _normalise_path(rule: str) -> str:
+    """Powertools' "/a/<param>" and API Gateway's "/a/{param}" written the same way."""
+    return re.sub(r"<(\w+)>", r"{\1}", rule)
+
+
+def _api_events(function: dict[str, Any]) -> list[dict[str, Any]]:
+    events = function["Properties"].get("Events", {})
+    return [event for event in events.values() if event.get("Type") == "Api"]
+
+
+# ------------------------------------------------------------------------------------ lint
+
+
+def test_cfn_lint_accepts_the_template() -> None:
+    cfn_lint = Path(sys.executable).parent / "cfn-lint"
+    result = subprocess.run(
+        [str(cfn_lint), str(TEMPLATE_PATH)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+# ---------------------------------------------------------------------------- tables
+
+
+def test_every_table_has_point_in_time_recovery(tables: dict[str, dict[str, Any]]) -> None:
+    without = [
+        name
+        for name, table in tables.items()
+        if table["Properties"]
+        .get("PointInTimeRecoverySpecification", {})
+        .get("PointInTimeRecoveryEnabled")
+        is not True
+    ]
+    assert without == []
+
+
+def test_every_table_has_deletion_protection(tables: dict[str, dict[str, Any]]) -> None:
+    without = [
+        name
+        for name, table in tables.items()
+        if table["Properties"].get("DeletionProtectionEnabled") is not True
+    ]
+    assert without == []
+
+
+def test_every_table_is_encrypted_with_sse(tables: dict[str, dict[str, Any]]) -> None:
+    without = [
+        name
+        for name, table in tables.items()
+        if table["Properties"].get("SSESpecification", {}).get("SSEEnabled") is not True
+    ]
+    assert without == []
+
+
+def test_every_table_is_billed_per_request(tables: dict[str, dict[str, Any]]) -> None:
+    modes = {name: table["Properties"].get("BillingMode") for name, table in tables.items()}
+    assert modes == dict.fromkeys(TABLES, "PAY_PER_REQUEST")
+
+
+def test_every_table_is_retained_on_stack_deletion(tables: dict[str, dict[str, Any]]) -> None:
+    policies = {name: table.get("DeletionPolicy") for name, table in tables.items()}
+    assert policies == dict.fromkeys(TABLES, "Retain")
+
+
+def test_appointments_table_streams_new_and_old_images(
+    tables: dict[str, dict[str, Any]],
+) -> None:
+    stream = tables["AppointmentsTable"]["Properties"].get("StreamSpecification")
+    assert stream == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
+
+
+@pytest.mark.parametrize("table", TABLES_WITH_TTL)
+def test_table_expires_items_by_ttl_on_expires_at(
+    tables: dict[str, dict[str, Any]], table: str
+) -> None:
+    ttl = tables[table]["Properties"].get("TimeToLiveSpecification")
+    assert ttl == {"AttributeName": "expires_at", "Enabled": True}
+
+
+# ------------------------------------------------------------------ least privilege
+
+
+def test_no_statement_uses_a_wildcard_action_or_resource(
+    functions: dict[str, dict[str, Any]],
+) -> None:
+    offending = []
+    for name, function in functions.items():
+        for statement in _statements(function):
+            actions = _as_list(statement.get("Action", []))
+            resources = _as_list(statement.get("Resource", []))
+            if (
+                "NotAction" in statement
+                or "NotResource" in statement
+                or any("*" in action for action in actions)
+                or "*" in resources
+            ):
+                offending.append((name, statement))
+    assert offending == []
+
+
+@pytest.mark.parametrize("function_id", sorted(EXPECTED_DYNAMODB_ACTIONS))
+def test_function_is_granted_exactly_its_dynamodb_actions(
+    functions: dict[str, dict[str, Any]], function_id: str
+) -> None:
+    assert _dynamodb_actions(functions[function_id]) == EXPECTED_DYNAMODB_ACTIONS[function_id]
+
+
+@pytest.mark.parametrize("function_id", sorted(EXPECTED_DYNAMODB_ACTIONS))
+def test_function_policies_reference_only_the_tables_it_needs(
+    functions: dict[str, dict[str, Any]], function_id: str
+) -> None:
+    assert _tables_referenced(functions[function_id]) == set(EXPECTED_DYNAMODB_ACTIONS[function_id])
+
+
+def test_no_managed_policy_or_policy_template_widens_the_grants(
+    functions: dict[str, dict[str, Any]],
+) -> None:
+    """Besides inline statements, only the secret read policy is attached (no managed policy,
+    no SAM template such as DynamoDBCrudPolicy)."""
+    other_policies = [
+        (name, policy)
+        for name, function in functions.items()
+        for policy in _as_list(function["Properties"].get("Policies", []))
+        if policy != SECRET_READ_POLICY
+        and not (isinstance(policy, dict) and set(policy) == {"Statement"})
+    ]
+    assert other_policies == []
+
+
+def test_only_functions_that_use_the_hmac_key_read_the_secret(
+    functions: dict[str, dict[str, Any]],
+) -> None:
+    readers = {
+        name
+        for name, function in functions.items()
+        if SECRET_READ_POLICY in _as_list(function["Properties"].get("Policies", []))
+    }
+    assert readers == SECRET_READERS
+
+
+# ----------------------------------------------------------------------------- API
+
+
+def test_every_function_has_exactly_one_api_event_on_the_api(
+    functions: dict[str, dict[str, Any]],
+) -> None:
+    rest_apis = {
+        name: [event["Properties"].get("RestApiId") for event in _api_events(function)]
+        for name, function in functions.items()
+    }
+    assert rest_apis == {name: [{"Ref": "Api"}] for name in functions}
+
+
+def test_every_function_directory_is_deployed_by_one_function(
+    functions: dict[str, dict[str, Any]],
+) -> None:
+    code_uris = sorted(function["Properties"]["CodeUri"] for function in functions.values())
+    directories = sorted(
+        path.parent.relative_to(REPO_ROOT).as_posix()
+        for path in (REPO_ROOT / "functions").glob("*/app.py")
+    )
+    assert code_uris == directories
+
+
+@pytest.mark.parametrize("function_id", sorted(EXPECTED_DYNAMODB_ACTIONS))
+def test_api_event_matches_the_route_the_function_registers(
+    functions: dict[str, dict[str, Any]], function_id: str
+) -> None:
+    function = functions[function_id]
+    module = load_function(Path(function["Properties"]["CodeUri"]).name)
+    # Router route keys start with (rule, methods, ...); the rule is the one given to the
+    # decorator, before Powertools compiles "<param>" into a regular expression.
+    registered = {
+        (method.upper(), _normalise_path(rule))
+        for rule, methods, *_ in module.router._routes
+        for method in methods
+    }
+    events = {
+        (event["Properties"]["Method"].upper(), event["Properties"]["Path"])
+        for event in _api_events(function)
+    }
+    assert events == registered
+
+
+# -------------------------------------------------------------------------- runtime
+
+
+def test_functions_run_on_python_3_12(
+    template: dict[str, Any], functions: dict[str, dict[str, Any]]
+) -> None:
+    default = template["Globals"]["Function"].get("Runtime")
+    runtimes = {
+        name: function["Properties"].get("Runtime", default) for name, function in functions.items()
+    }
+    assert runtimes == dict.fromkeys(functions, RUNTIME)
+
+
+def test_layer_is_built_for_python_3_12(template: dict[str, Any]) -> None:
+    layers = resources_of_type(template, "AWS::Serverless::LayerVersion")
+    assert set(layers) == {"DomainLayer"}
+    layer = layers["DomainLayer"]
+    assert layer.get("Metadata", {}).get("BuildMethod") == RUNTIME
+    assert RUNTIME in layer["Properties"].get("CompatibleRuntimes", [])
