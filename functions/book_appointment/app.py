@@ -15,9 +15,9 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from appointments import booking
 from appointments.api import (
-    ERROR_RESPONSES,
     IDEMPOTENCY_HEADER,
     appointment_out,
+    documented,
     lambda_entry,
     make_resolver,
     metrics,
@@ -36,10 +36,8 @@ router = Router()
 @router.post(
     "/appointments",
     summary="Book an appointment",
-    responses={
-        201: {"description": "Booked", "content": {"application/json": {"model": BookingOut}}},
-        **ERROR_RESPONSES,
-    },
+    operation_id="bookAppointment",
+    responses=documented(201, BookingOut, "Booked"),
 )
 def book_appointment(
     body: BookingIn,

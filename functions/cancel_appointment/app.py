@@ -10,22 +10,25 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from appointments import booking
 from appointments.api import (
-    ERROR_RESPONSES,
     PIN_HEADER,
     appointment_out,
+    documented,
     lambda_entry,
     make_resolver,
     metrics,
     utc_now,
 )
 from appointments.offices import catalogue
-from appointments.schemas import Pin
+from appointments.schemas import AppointmentOut, Pin
 
 router = Router()
 
 
 @router.delete(
-    "/appointments/<confirmation>", summary="Cancel an appointment", responses=ERROR_RESPONSES
+    "/appointments/<confirmation>",
+    summary="Cancel an appointment",
+    operation_id="cancelAppointment",
+    responses=documented(200, AppointmentOut, "Cancelled"),
 )
 def cancel_appointment(
     confirmation: str, pin: Annotated[Pin, Header(alias=PIN_HEADER)]

@@ -9,21 +9,24 @@ from aws_lambda_powertools.event_handler.openapi.params import Header
 
 from appointments import access
 from appointments.api import (
-    ERROR_RESPONSES,
     PIN_HEADER,
     appointment_out,
+    documented,
     lambda_entry,
     make_resolver,
     utc_now,
 )
 from appointments.offices import catalogue
-from appointments.schemas import Pin
+from appointments.schemas import AppointmentOut, Pin
 
 router = Router()
 
 
 @router.get(
-    "/appointments/<confirmation>", summary="View an appointment", responses=ERROR_RESPONSES
+    "/appointments/<confirmation>",
+    summary="View an appointment",
+    operation_id="getAppointment",
+    responses=documented(200, AppointmentOut, "The appointment"),
 )
 def get_appointment(
     confirmation: str, pin: Annotated[Pin, Header(alias=PIN_HEADER)]

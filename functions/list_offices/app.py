@@ -8,14 +8,19 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from appointments import offices
-from appointments.api import ERROR_RESPONSES, lambda_entry, make_resolver, office_out
+from appointments.api import documented, lambda_entry, make_resolver, office_out
 from appointments.errors import InvalidRequest
 from appointments.schemas import OfficesOut
 
 router = Router()
 
 
-@router.get("/offices", summary="Find offices by ZIP code or country", responses=ERROR_RESPONSES)
+@router.get(
+    "/offices",
+    summary="Find offices by ZIP code or country",
+    operation_id="listOffices",
+    responses=documented(200, OfficesOut, "Offices, nearest first"),
+)
 def list_offices(
     zip_code: Annotated[str | None, Query(alias="zip", max_length=10)] = None,
     country: Annotated[str | None, Query(max_length=2)] = None,

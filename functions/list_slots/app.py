@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
 from appointments import slots
-from appointments.api import ERROR_RESPONSES, lambda_entry, make_resolver, utc_now
+from appointments.api import documented, lambda_entry, make_resolver, utc_now
 from appointments.offices import catalogue
 from appointments.schemas import ServiceCode, SlotOut, SlotsOut
 from appointments.services import Service, check_service_allowed
@@ -18,7 +18,10 @@ router = Router()
 
 
 @router.get(
-    "/offices/<officeId>/slots", summary="Free slots of an office's day", responses=ERROR_RESPONSES
+    "/offices/<officeId>/slots",
+    summary="Free slots of an office's day",
+    operation_id="listSlots",
+    responses=documented(200, SlotsOut, "Free slots"),
 )
 def list_slots(
     office_id: Annotated[str, Path(alias="officeId", max_length=64)],

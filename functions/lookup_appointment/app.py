@@ -13,7 +13,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from appointments import lookup
-from appointments.api import ERROR_RESPONSES, lambda_entry, make_resolver, utc_now
+from appointments.api import documented, lambda_entry, make_resolver, utc_now
 from appointments.applicants import normalise_phone
 from appointments.errors import InvalidRequest
 from appointments.schemas import LookupIn, LookupOut
@@ -33,10 +33,8 @@ ANSWER = LookupOut(
 @router.post(
     "/appointments/lookup",
     summary="Recover a lost appointment notice",
-    responses={
-        202: {"description": "Accepted", "content": {"application/json": {"model": LookupOut}}},
-        **ERROR_RESPONSES,
-    },
+    operation_id="lookupAppointment",
+    responses=documented(202, LookupOut, "Accepted"),
 )
 def lookup_appointment(body: LookupIn) -> Response[dict[str, Any]]:
     started = time.monotonic()

@@ -10,16 +10,16 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from appointments import booking
 from appointments.api import (
-    ERROR_RESPONSES,
     PIN_HEADER,
     appointment_out,
+    documented,
     lambda_entry,
     make_resolver,
     metrics,
     utc_now,
 )
 from appointments.offices import catalogue
-from appointments.schemas import Pin, RescheduleIn
+from appointments.schemas import AppointmentOut, Pin, RescheduleIn
 from appointments.slots import SlotId
 
 router = Router()
@@ -28,7 +28,8 @@ router = Router()
 @router.put(
     "/appointments/<confirmation>/slot",
     summary="Reschedule an appointment",
-    responses=ERROR_RESPONSES,
+    operation_id="rescheduleAppointment",
+    responses=documented(200, AppointmentOut, "Moved"),
 )
 def reschedule_appointment(
     confirmation: str, body: RescheduleIn, pin: Annotated[Pin, Header(alias=PIN_HEADER)]

@@ -21,6 +21,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel
 from pynamodb.exceptions import PynamoDBException
 
 from appointments.errors import AppointmentError, Throttled
@@ -47,6 +48,15 @@ ERROR_RESPONSES: dict[int, OpenAPIResponse] = {
     }
     for status in (400, 403, 404, 409, 422, 423, 429, 503)
 }
+
+
+def documented(status: int, model: type[BaseModel], description: str) -> dict[int, OpenAPIResponse]:
+    """OpenAPI responses of a route: its success body and the common error bodies."""
+    success: OpenAPIResponse = {
+        "description": description,
+        "content": {"application/json": {"model": model}},
+    }
+    return {status: success, **ERROR_RESPONSES}
 
 
 def utc_now() -> datetime:
@@ -151,12 +161,14 @@ Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 def lambda_entry(app: APIGatewayRestResolver) -> Handler:
     """The Lambda entry point: correlation id in every log line, metrics flushed."""
 
-    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
-    @metrics.log_metrics
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         return app.resolve(event, context)
 
-    return handler
+    with_metrics = metrics.log_metrics(handler, capture_cold_start_metric=True)
+    entry: Handler = logger.inject_lambda_context(
+        with_metrics, correlation_id_path=correlation_paths.API_GATEWAY_REST
+    )
+    return entry
 
 
 def appointment_out(appointment: AppointmentModel, time_zone: str) -> dict[str, Any]:
