@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -9,6 +11,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from appointments.api import logger
 from appointments.offices import Office
 from infra.seed import open_weekdays, seed_offices
 from tests.helpers import SECRET_NAME, make_resources, next_weekday, reset_connections
@@ -40,3 +43,14 @@ def open_slots(offices: dict[str, Office]) -> dict[str, Any]:
     chosen = [offices[office_id] for office_id in UNIT_TEST_OFFICES]
     opened = open_weekdays(chosen, next_weekday(), 2)
     return {"days": sorted({day.day for day in opened})}
+
+
+@pytest.fixture
+def log_output() -> Iterator[io.StringIO]:
+    """Everything the functions log during the test, formatted as in Lambda."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logger.registered_formatter)
+    logger.addHandler(handler)
+    yield stream
+    logger.removeHandler(handler)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import io
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
+from appointments import booking
+from appointments.models import AppointmentModel
 from tests.helpers import applicant, call, next_weekday
 
 pytestmark = pytest.mark.usefixtures("open_slots")
@@ -298,3 +302,103 @@ def test_asylum_interview_needs_a_case_pending_at_that_office() -> None:
     assert (elsewhere.status, elsewhere.body["error"]) == (422, "case_not_pending_here")
     assert here.status == 201
     assert here.body["caseNumber"] == "ZAR2612345678"
+
+
+def test_date_of_birth_in_the_future_is_422() -> None:
+    response = call(
+        "POST",
+        "/appointments",
+        body=booking_body(first_free_slot(), applicant=applicant(dob="2999-01-01")),
+    )
+    assert response.status == 422
+    assert "applicant.dateOfBirth" in response.body["message"]
+
+
+def test_slot_of_another_office_than_office_id_is_422() -> None:
+    response = call(
+        "POST", "/appointments", body=booking_body(first_free_slot(), officeId="honolulu")
+    )
+    assert response.status == 422
+    assert response.body["error"] == "invalid_request"
+
+
+def test_reschedule_to_another_office_that_offers_the_service() -> None:
+    booked = book()
+    honolulu = free_slots("honolulu")[0]
+    response = call(
+        "PUT",
+        f"/appointments/{booked['confirmationNumber']}/slot",
+        body={"slotId": honolulu["slotId"]},
+        headers={"X-Appointment-Pin": booked["pin"]},
+    )
+    assert response.status == 200, response.body
+    assert response.body["officeId"] == "honolulu"
+    assert response.body["start"].endswith("-10:00")
+
+
+def test_reschedule_to_an_office_without_the_service_is_refused_and_keeps_the_seat() -> None:
+    slot = free_slots()[0]
+    booked = book(slot["slotId"])
+    asylum_slot = first_free_slot("arlington-asylum", service="asylum")
+    response = call(
+        "PUT",
+        f"/appointments/{booked['confirmationNumber']}/slot",
+        body={"slotId": asylum_slot},
+        headers={"X-Appointment-Pin": booked["pin"]},
+    )
+    assert response.status == 422
+    assert response.body["error"] == "service_not_offered"
+    assert {s["slotId"]: s["available"] for s in free_slots()}.get(slot["slotId"], 0) == (
+        slot["available"] - 1
+    )
+
+
+def test_reschedule_into_a_full_slot_keeps_the_old_seat() -> None:
+    # Given an appointment, and another slot filled by others
+    first, second = free_slots()[:2]
+    booked = book(first["slotId"])
+    for index in range(second["available"]):
+        book(second["slotId"], applicant=applicant(name=f"Other {index}", dob="1970-01-01"))
+    # When it is moved to the full slot
+    response = call(
+        "PUT",
+        f"/appointments/{booked['confirmationNumber']}/slot",
+        body={"slotId": second["slotId"]},
+        headers={"X-Appointment-Pin": booked["pin"]},
+    )
+    # Then it is refused and the appointment still holds its first seat
+    assert response.status == 409
+    assert response.body["error"] == "slot_full"
+    kept = call(
+        "GET",
+        f"/appointments/{booked['confirmationNumber']}",
+        headers={"X-Appointment-Pin": booked["pin"]},
+    )
+    assert kept.body["slotId"] == first["slotId"]
+    assert kept.body["status"] == "booked"
+
+
+def test_personal_data_is_purged_a_configured_time_after_the_appointment() -> None:
+    booked = book()
+    stored = AppointmentModel.get(booked["confirmationNumber"])
+    start = datetime.fromisoformat(booked["start"])
+    assert stored.expires_at == start + timedelta(days=30)
+
+
+def test_unexpected_failure_is_500_without_details(
+    monkeypatch: pytest.MonkeyPatch, log_output: io.StringIO
+) -> None:
+    def broken(*_: Any, **__: Any) -> None:
+        raise RuntimeError(f"secret detail about {secret_name}")
+
+    secret_name = "Maria Garcia"
+    monkeypatch.setattr(booking, "book", broken)
+    response = call("POST", "/appointments", body=booking_body(first_free_slot()))
+    assert response.status == 500
+    assert response.body == {
+        "error": "internal_error",
+        "message": "Something went wrong on our side.",
+    }
+    logs = log_output.getvalue()
+    assert "RuntimeError" in logs
+    assert "secret detail" not in logs

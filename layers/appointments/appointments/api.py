@@ -144,13 +144,17 @@ def make_resolver(*routers: Router) -> APIGatewayRestResolver:
 
 
 def _log_unexpected(error: BaseException) -> None:
-    """Log where it failed without the exception's message, which may quote personal data."""
+    """Log where it failed (file, line, function) without the exception's message or source
+    lines, which may quote personal data."""
     logger.error(
         "unexpected error",
         extra={
             "error_type": type(error).__name__,
             "cause": getattr(error, "cause_response_code", None),
-            "stack": "".join(traceback.format_tb(error.__traceback__)),
+            "stack": [
+                f"{frame.filename}:{frame.lineno} in {frame.name}"
+                for frame in traceback.extract_tb(error.__traceback__)
+            ],
         },
     )
 

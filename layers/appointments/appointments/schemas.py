@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 from pydantic.alias_generators import to_camel
 
+EARLIEST_BIRTH_DATE = date(1900, 1, 1)
 Language = Literal["en", "es", "fr", "zh", "vi", "ko", "ru", "ar", "ht", "pt", "tl", "pl"]
 ServiceCode = Literal[
     "adit-stamp",
@@ -34,9 +35,18 @@ class ApiModel(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
 
 
+def _check_date_of_birth(value: date) -> date:
+    if not (EARLIEST_BIRTH_DATE <= value <= date.today()):
+        raise ValueError("must be a real date of birth, not in the future")
+    return value
+
+
+DateOfBirth = Annotated[date, AfterValidator(_check_date_of_birth)]
+
+
 class Applicant(ApiModel):
     name: Name
-    date_of_birth: date
+    date_of_birth: DateOfBirth
     phone: Phone
     email: EmailStr | None = None
 
@@ -56,7 +66,7 @@ class RescheduleIn(ApiModel):
 
 class LookupIn(ApiModel):
     name: Name
-    date_of_birth: date
+    date_of_birth: DateOfBirth
     phone: Phone
 
 
