@@ -51,6 +51,7 @@ def log_output() -> Iterator[io.StringIO]:
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     handler.setFormatter(logger.registered_formatter)
-    logger.addHandler(handler)
+    underlying = logging.getLogger(logger.name)
+    underlying.addHandler(handler)
     yield stream
-    logger.removeHandler(handler)
+    underlying.removeHandler(handler)
