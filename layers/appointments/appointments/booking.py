@@ -29,6 +29,7 @@ from appointments.applicants import applicant_key, phone_digest
 from appointments.config import settings
 from appointments.errors import (
     AlreadyBooked,
+    AppointmentError,
     Busy,
     IdempotencyKeyReused,
     InvalidRequest,
@@ -97,42 +98,51 @@ def book(request: BookingRequest, *, idempotency_key: str | None, now: datetime)
         raise SlotPassed("That time has already passed. Please choose a later slot.")
 
     for _ in range(CONFIRMATION_ATTEMPTS):
-        if idempotency_key:
-            confirmation = codes.derived_confirmation_number(idempotency_key)
-            pin = codes.derived_pin(idempotency_key)
-        else:
-            confirmation, pin = codes.new_confirmation_number(), codes.new_pin()
+        confirmation, pin = _credentials(idempotency_key)
         appointment = _new_appointment(request, confirmation, pin, start, now)
         if idempotency_key:
             appointment.request_digest = request.fingerprint()
         guard = _guard_for(appointment, request.phone)
+        claim = functools.partial(
+            _claim_seat, appointment=appointment, guard=guard, slot_id=request.slot_id, now=now
+        )
         try:
-            run_transaction(
-                functools.partial(
-                    _claim_seat,
-                    appointment=appointment,
-                    guard=guard,
-                    slot_id=request.slot_id,
-                    now=now,
-                )
-            )
+            run_transaction(claim)
         except TransactWriteError as error:
             # pynamodb's order: puts (appointment, guard), then updates (slot).
             appointment_taken, guard_taken, slot_refused = failed_conditions(error) or [False] * 3
             if appointment_taken and idempotency_key:
                 return _replay(confirmation, pin, request, now)
-            if slot_refused:
-                _raise_slot_refusal(error, now)
-            if guard_taken:
-                raise AlreadyBooked(
-                    "This applicant already has an active appointment. Cancel or reschedule "
-                    "it instead of booking another."
-                ) from error
+            if guard_taken or slot_refused:
+                raise _booking_refusal(error, guard_taken, slot_refused, now) from error
             if appointment_taken:
                 continue  # a random confirmation number collided: draw another
             raise
         return Booking(appointment, pin)
     raise Busy("Could not allocate a confirmation number. Please try again.")
+
+
+def _credentials(idempotency_key: str | None) -> tuple[str, str]:
+    """Confirmation number and PIN: derived from the Idempotency-Key, or random."""
+    if idempotency_key:
+        return codes.derived_confirmation_number(idempotency_key), codes.derived_pin(
+            idempotency_key
+        )
+    return codes.new_confirmation_number(), codes.new_pin()
+
+
+def _booking_refusal(
+    error: TransactWriteError, guard_taken: bool, slot_refused: bool, now: datetime
+) -> AppointmentError:
+    """The most useful reason first: a wrong slot, then the person's other appointment, then
+    a full or passed slot."""
+    slot_refusal = _slot_refusal(error, now) if slot_refused else None
+    if slot_refusal is None or (guard_taken and not isinstance(slot_refusal, NotFound)):
+        return AlreadyBooked(
+            "This applicant already has an active appointment. Cancel or reschedule it "
+            "instead of booking another."
+        )
+    return slot_refusal
 
 
 def _new_appointment(
@@ -210,16 +220,16 @@ def _claim_seat(
     _take_seat(tx, slot_id, now)
 
 
-def _raise_slot_refusal(error: TransactWriteError, now: datetime) -> None:
-    """Explain why the slot update's condition failed, from the item DynamoDB returned."""
+def _slot_refusal(error: TransactWriteError, now: datetime) -> AppointmentError:
+    """Why the slot update's condition failed, from the item DynamoDB returned (ALL_OLD)."""
     old = next(
         (r.raw_item for r in error.cancellation_reasons if r is not None and r.raw_item), None
     )
     if not old:
-        raise NotFound("There is no such slot. Pick a slot from the slots listing.") from error
+        return NotFound("There is no such slot. Pick a slot from the slots listing.")
     if SlotModel.from_raw_data(old).start_utc <= now:
-        raise SlotPassed("That time has already passed. Please choose a later slot.") from error
-    raise SlotFull("That time was just taken. Please choose another slot.") from error
+        return SlotPassed("That time has already passed. Please choose a later slot.")
+    return SlotFull("That time was just taken. Please choose another slot.")
 
 
 def _replay(confirmation: str, pin: str, request: BookingRequest, now: datetime) -> Booking:
@@ -323,7 +333,7 @@ def reschedule(
         # pynamodb's order: updates as added (appointment, old slot, new slot, guard).
         failed = failed_conditions(error)
         if len(failed) == 4 and failed[2]:
-            _raise_slot_refusal(error, now)
+            raise _slot_refusal(error, now) from error
         if any(failed):
             raise NotActive("This appointment was changed meanwhile. Please reload it.") from error
         raise
