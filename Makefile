@@ -11,7 +11,11 @@ BIN := $(VENV)/bin
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install test lint typecheck template-lint openapi unit integration dynamodb-local clean
+# Handler cost next to the bare DynamoDB request, and import times (prints a table).
+bench: dynamodb-local
+	@PYTHONPATH=layers/appointments:. $(BIN)/python -W ignore -m tests.bench.api_bench
+
+.PHONY: bench install test lint typecheck template-lint openapi unit integration dynamodb-local clean
 
 $(UV):
 	@echo "==> Installing uv $(UV_VERSION) into .cache/uv"

@@ -1,0 +1,217 @@
+"""`make bench`: what each handler costs next to the bare DynamoDB request it makes.
+
+Runs against DynamoDB Local (secrets from moto's server) on this machine. Absolute times vary
+with the machine; the ratio of a handler to its bare DynamoDB call, measured in the same run,
+is the figure to compare between runs. Also measures each function's import time (the part of
+a Lambda cold start that the code controls).
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import boto3
+from botocore.config import Config
+from moto.server import ThreadedMotoServer
+
+import tests.conftest  # noqa: F401 - test environment (fake credentials, table names)
+from appointments.slots import open_day
+from infra.dynamodb_local import DynamoDBLocal, free_port
+from infra.seed import seed_offices
+from tests.helpers import (
+    SECRET_NAME,
+    TABLE_NAMES,
+    applicant,
+    call,
+    make_resources,
+    next_weekday,
+    reset_connections,
+)
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "200"))
+
+
+def timed(action: Callable[[], object], rounds: int = ROUNDS) -> list[float]:
+    samples = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        action()
+        samples.append((time.perf_counter() - started) * 1000)
+    return samples
+
+
+def summary(samples: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples)
+    return statistics.median(ordered), ordered[int(len(ordered) * 0.95) - 1]
+
+
+def import_time_ms(function: str) -> float:
+    """Median wall time of importing a function's module in a fresh interpreter."""
+    code = (
+        "import sys, time; sys.path[:0] = ['layers/appointments', 'functions/" + function + "'];"
+        "t = time.perf_counter(); import app; print((time.perf_counter() - t) * 1000)"
+    )
+    runs = [
+        float(
+            subprocess.run(
+                [sys.executable, "-c", code],
+                cwd=REPO_ROOT,
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+        )
+        for _ in range(3)
+    ]
+    return statistics.median(runs)
+
+
+def main() -> None:
+    port = free_port()
+    secrets = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    secrets.start()
+    with DynamoDBLocal() as engine:
+        os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = engine.endpoint_url
+        os.environ["AWS_ENDPOINT_URL_SECRETS_MANAGER"] = f"http://127.0.0.1:{port}"
+        boto3.client("secretsmanager").create_secret(Name=SECRET_NAME, SecretString="b" * 64)
+        reset_connections()
+        make_resources(engine.endpoint_url)
+        offices = {office.office_id: office for office in seed_offices()}
+        day = next_weekday()
+        office = offices["new-york"]
+        big = office.__class__(**{**office.__dict__, "capacity": 10_000})
+        open_day(big, day, starts=["09:00", "10:00"])
+        rows = measure(engine.endpoint_url, day.isoformat())
+    secrets.stop()
+    print_table(rows)
+    print()
+    print("| function | import time, ms (median of 3 fresh interpreters) |")
+    print("|---|---:|")
+    for function in sorted(p.name for p in (REPO_ROOT / "functions").iterdir()):
+        print(f"| {function} | {import_time_ms(function):.0f} |")
+
+
+def measure(endpoint_url: str, day: str) -> list[tuple[str, list[float], list[float]]]:
+    # Same client settings as pynamodb's (no client-side parameter validation).
+    client = boto3.client(
+        "dynamodb", endpoint_url=endpoint_url, config=Config(parameter_validation=False)
+    )
+    slot_id = f"new-york:{day}T09:00"
+    people = iter(range(10**6))
+
+    def book() -> dict[str, str]:
+        person = next(people)
+        response = call(
+            "POST",
+            "/appointments",
+            body={
+                "officeId": "new-york",
+                "service": "adit-stamp",
+                "slotId": slot_id,
+                "applicant": applicant(name=f"Bench Person{person}", email=None),
+            },
+        )
+        assert response.status == 201, response.body
+        return {"confirmation": response.body["confirmationNumber"], "pin": response.body["pin"]}
+
+    def bare_booking_transaction() -> None:
+        key = uuid.uuid4().hex
+        start = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+        client.transact_write_items(
+            TransactItems=[
+                {
+                    "Put": {
+                        "TableName": TABLE_NAMES["AppointmentsTable"],
+                        "Item": {"confirmation": {"S": key}, "status": {"S": "booked"}},
+                        "ConditionExpression": "attribute_not_exists(confirmation)",
+                    }
+                },
+                {
+                    "Put": {
+                        "TableName": TABLE_NAMES["ApplicantsTable"],
+                        "Item": {"applicant_key": {"S": key}, "active_until": {"S": start}},
+                        "ConditionExpression": "attribute_not_exists(applicant_key)",
+                    }
+                },
+                {
+                    "Update": {
+                        "TableName": TABLE_NAMES["SlotsTable"],
+                        "Key": {
+                            "office_day": {"S": f"new-york#{day}"},
+                            "start_time": {"S": "10:00"},
+                        },
+                        "UpdateExpression": "ADD booked :one",
+                        "ConditionExpression": "booked < #capacity",
+                        "ExpressionAttributeNames": {"#capacity": "capacity"},
+                        "ExpressionAttributeValues": {":one": {"N": "1"}},
+                    }
+                },
+            ]
+        )
+
+    warm = book()
+    call("GET", f"/appointments/{warm['confirmation']}", headers={"X-Appointment-Pin": warm["pin"]})
+    bare_get = timed(
+        lambda: client.get_item(
+            TableName=TABLE_NAMES["AppointmentsTable"],
+            Key={"confirmation": {"S": warm["confirmation"]}},
+            ConsistentRead=True,
+        )
+    )
+    handler_get = timed(
+        lambda: call(
+            "GET",
+            f"/appointments/{warm['confirmation']}",
+            headers={"X-Appointment-Pin": warm["pin"]},
+        )
+    )
+    bare_transaction = timed(bare_booking_transaction)
+    handler_book = timed(book)
+    to_cancel = [book() for _ in range(ROUNDS)]
+    cancels = iter(to_cancel)
+    handler_cancel = timed(
+        lambda: (
+            (booked := next(cancels)),
+            call(
+                "DELETE",
+                f"/appointments/{booked['confirmation']}",
+                headers={"X-Appointment-Pin": booked["pin"]},
+            ),
+        )
+    )
+    return [
+        ("GET /appointments/{c} (1 GetItem)", handler_get, bare_get),
+        ("POST /appointments (1 TransactWriteItems)", handler_book, bare_transaction),
+        (
+            "DELETE /appointments/{c} (GetItem + TransactWriteItems)",
+            handler_cancel,
+            [g + t for g, t in zip(bare_get, bare_transaction, strict=True)],
+        ),
+    ]
+
+
+def print_table(rows: list[tuple[str, list[float], list[float]]]) -> None:
+    print(f"DynamoDB Local, {ROUNDS} rounds each; times in ms")
+    print()
+    print("| operation | handler median | handler p95 | bare DynamoDB median | ratio |")
+    print("|---|---:|---:|---:|---:|")
+    for name, handler, bare in rows:
+        handler_median, handler_p95 = summary(handler)
+        bare_median, _ = summary(bare)
+        print(
+            f"| {name} | {handler_median:.2f} | {handler_p95:.2f} | {bare_median:.2f} "
+            f"| {handler_median / bare_median:.2f} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
