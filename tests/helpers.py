@@ -135,8 +135,14 @@ def reset_connections() -> None:
     parameters.base.DEFAULT_PROVIDERS.clear()  # type: ignore[attr-defined]
 
 
+def create_secret(endpoint_url: str | None = None) -> None:
+    boto3.client("secretsmanager", endpoint_url=endpoint_url).create_secret(
+        Name=SECRET_NAME, SecretString="test-secret-0123456789abcdef0123456789abcdef"
+    )
+
+
 def make_resources(endpoint_url: str | None = None) -> None:
-    """Create the template's tables and the service secret on the current engine."""
+    """Create the template's tables on the current engine."""
     client = boto3.client("dynamodb", endpoint_url=endpoint_url)
     create_tables(client, TABLE_NAMES, load_template())
 

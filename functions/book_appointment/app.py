@@ -25,7 +25,6 @@ from appointments.api import (
 )
 from appointments.applicants import normalise_phone
 from appointments.errors import InvalidRequest
-from appointments.offices import catalogue
 from appointments.schemas import BookingIn, BookingOut
 from appointments.services import Service, normalise_case_number
 from appointments.slots import SlotId
@@ -61,8 +60,7 @@ def book_appointment(
     result = booking.book(request, idempotency_key=idempotency_key, now=utc_now())
     if not result.replayed:
         metrics.add_metric(name="AppointmentsBooked", unit=MetricUnit.Count, value=1)
-    office = catalogue.get(result.appointment.office_id)
-    payload = appointment_out(result.appointment, office.time_zone) | {"pin": result.pin}
+    payload = appointment_out(result.appointment) | {"pin": result.pin}
     return Response(
         status_code=201,
         content_type="application/json",

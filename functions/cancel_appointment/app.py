@@ -18,7 +18,6 @@ from appointments.api import (
     metrics,
     utc_now,
 )
-from appointments.offices import catalogue
 from appointments.schemas import AppointmentOut, Pin
 
 router = Router()
@@ -35,7 +34,7 @@ def cancel_appointment(
 ) -> dict[str, Any]:
     appointment = booking.cancel(confirmation, pin, now=utc_now())
     metrics.add_metric(name="AppointmentsCancelled", unit=MetricUnit.Count, value=1)
-    return appointment_out(appointment, catalogue.get(appointment.office_id).time_zone)
+    return appointment_out(appointment)
 
 
 app = make_resolver(router)

@@ -16,7 +16,6 @@ from appointments.api import (
     make_resolver,
     utc_now,
 )
-from appointments.offices import catalogue
 from appointments.schemas import AppointmentOut, Pin
 
 router = Router()
@@ -32,7 +31,7 @@ def get_appointment(
     confirmation: str, pin: Annotated[Pin, Header(alias=PIN_HEADER)]
 ) -> dict[str, Any]:
     appointment = access.authenticate(confirmation, pin, utc_now())
-    return appointment_out(appointment, catalogue.get(appointment.office_id).time_zone)
+    return appointment_out(appointment)
 
 
 app = make_resolver(router)

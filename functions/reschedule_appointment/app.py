@@ -18,7 +18,6 @@ from appointments.api import (
     metrics,
     utc_now,
 )
-from appointments.offices import catalogue
 from appointments.schemas import AppointmentOut, Pin, RescheduleIn
 from appointments.slots import SlotId
 
@@ -37,7 +36,7 @@ def reschedule_appointment(
     new_slot = SlotId.parse(body.slot_id)
     appointment = booking.reschedule(confirmation, pin, new_slot, now=utc_now())
     metrics.add_metric(name="AppointmentsRescheduled", unit=MetricUnit.Count, value=1)
-    return appointment_out(appointment, catalogue.get(appointment.office_id).time_zone)
+    return appointment_out(appointment)
 
 
 app = make_resolver(router)

@@ -27,10 +27,10 @@ from appointments.slots import open_day
 from infra.dynamodb_local import DynamoDBLocal, free_port
 from infra.seed import seed_offices
 from tests.helpers import (
-    SECRET_NAME,
     TABLE_NAMES,
     applicant,
     call,
+    create_secret,
     make_resources,
     next_weekday,
     reset_connections,
@@ -82,7 +82,7 @@ def main() -> None:
     with DynamoDBLocal() as engine:
         os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = engine.endpoint_url
         os.environ["AWS_ENDPOINT_URL_SECRETS_MANAGER"] = f"http://127.0.0.1:{port}"
-        boto3.client("secretsmanager").create_secret(Name=SECRET_NAME, SecretString="b" * 64)
+        create_secret()
         reset_connections()
         make_resources(engine.endpoint_url)
         offices = {office.office_id: office for office in seed_offices()}

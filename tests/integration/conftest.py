@@ -14,7 +14,7 @@ from moto.server import ThreadedMotoServer
 from appointments.offices import Office
 from infra.dynamodb_local import DynamoDBLocal, free_port
 from infra.seed import seed_offices
-from tests.helpers import SECRET_NAME, TABLE_NAMES, make_resources, reset_connections
+from tests.helpers import TABLE_NAMES, create_secret, make_resources, reset_connections
 
 
 @pytest.fixture(scope="session")
@@ -29,9 +29,7 @@ def secrets_endpoint() -> Iterator[str]:
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     endpoint = f"http://127.0.0.1:{port}"
-    boto3.client("secretsmanager", endpoint_url=endpoint).create_secret(
-        Name=SECRET_NAME, SecretString="integration-secret-0123456789abcdef"
-    )
+    create_secret(endpoint)
     yield endpoint
     server.stop()
 

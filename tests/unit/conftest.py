@@ -7,14 +7,13 @@ import logging
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 from moto import mock_aws
 
 from appointments.api import logger
 from appointments.offices import Office
 from infra.seed import open_weekdays, seed_offices
-from tests.helpers import SECRET_NAME, make_resources, next_weekday, reset_connections
+from tests.helpers import create_secret, make_resources, next_weekday, reset_connections
 
 UNIT_TEST_OFFICES = ("new-york", "honolulu", "arlington-asylum")
 
@@ -24,9 +23,17 @@ def aws() -> Iterator[None]:
     with mock_aws():
         reset_connections()
         make_resources()
-        boto3.client("secretsmanager").create_secret(
-            Name=SECRET_NAME, SecretString="unit-test-secret-0123456789abcdef"
-        )
+        create_secret()
+        yield
+    reset_connections()
+
+
+@pytest.fixture(scope="module")
+def secret() -> Iterator[None]:
+    """Only the service secret on moto, shared by a module whose tests only read it."""
+    with mock_aws():
+        reset_connections()
+        create_secret()
         yield
     reset_connections()
 

@@ -2,29 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from appointments.applicants import applicant_key, normalise_name, normalise_phone
 from appointments.errors import InvalidRequest
-from tests.helpers import SECRET_NAME, reset_connections
-
-
-@pytest.fixture(scope="module")
-def secret() -> Iterator[None]:
-    """The service secret on moto, shared by the module (the tests only read it)."""
-    with mock_aws():
-        reset_connections()
-        boto3.client("secretsmanager").create_secret(
-            Name=SECRET_NAME, SecretString="unit-test-secret-0123456789abcdef"
-        )
-        yield
-    reset_connections()
-
 
 # --- Names -----------------------------------------------------------------------------------
 

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import boto3
 import pytest
-from moto import mock_aws
 
 from appointments.codes import (
     ALPHABET,
@@ -19,23 +15,10 @@ from appointments.codes import (
     normalise_confirmation_number,
     pin_hash,
 )
-from tests.helpers import SECRET_NAME, reset_connections
 
 # Numbers whose check characters are verified below; built from chosen payloads so that the
 # examples do not depend on randomness.
 SAMPLE_PAYLOADS = ("0123456789", "ABCDEFGHJK", "ZZZZZZZZZZ", "MNPQRSTVWX")
-
-
-@pytest.fixture(scope="module")
-def secret() -> Iterator[None]:
-    """The service secret on moto, shared by the module (the tests only read it)."""
-    with mock_aws():
-        reset_connections()
-        boto3.client("secretsmanager").create_secret(
-            Name=SECRET_NAME, SecretString="unit-test-secret-0123456789abcdef"
-        )
-        yield
-    reset_connections()
 
 
 def with_check(payload: str) -> str:

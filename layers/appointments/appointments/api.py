@@ -26,7 +26,7 @@ from pynamodb.exceptions import PynamoDBException
 
 from appointments.errors import AppointmentError, Throttled
 from appointments.models import AppointmentModel
-from appointments.offices import OfficeMatch
+from appointments.offices import OfficeMatch, catalogue
 from appointments.schemas import (
     AddressOut,
     Applicant,
@@ -175,7 +175,9 @@ def lambda_entry(app: APIGatewayRestResolver) -> Handler:
     return entry
 
 
-def appointment_out(appointment: AppointmentModel, time_zone: str) -> dict[str, Any]:
+def appointment_out(appointment: AppointmentModel) -> dict[str, Any]:
+    """The API body of an appointment, its time in the office's time zone."""
+    time_zone = catalogue.get(appointment.office_id).time_zone
     return AppointmentOut(
         confirmation_number=appointment.confirmation,
         status=appointment.status,  # type: ignore[arg-type]

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from pynamodb.exceptions import TransactWriteError
+from pynamodb.expressions.condition import Condition
 from pynamodb.transactions import TransactWrite
 
 from appointments import access, codes
@@ -244,6 +245,14 @@ def _replay(confirmation: str, pin: str, request: BookingRequest, now: datetime)
     return Booking(existing, pin, replayed=True)
 
 
+def _still_holds(appointment: AppointmentModel) -> Condition:
+    """The appointment is still active in the slot it was read with (nobody changed it)."""
+    unchanged: Condition = AppointmentModel.status.is_in(*ACTIVE_STATUSES) & (
+        AppointmentModel.slot_id == appointment.slot_id
+    )
+    return unchanged
+
+
 def _check_can_change(appointment: AppointmentModel, now: datetime) -> None:
     if appointment.status not in ACTIVE_STATUSES:
         raise NotActive(f"This appointment is {appointment.status}; it can no longer be changed.")
@@ -263,10 +272,7 @@ def cancel(confirmation_number: str, pin: str, *, now: datetime) -> AppointmentM
                 AppointmentModel.status.set(CANCELLED),
                 AppointmentModel.updated_at.set(now),
             ],
-            condition=(
-                AppointmentModel.status.is_in(*ACTIVE_STATUSES)
-                & (AppointmentModel.slot_id == appointment.slot_id)
-            ),
+            condition=_still_holds(appointment),
         )
         _give_back_seat(tx, slot_id)
         tx.delete(
@@ -311,10 +317,7 @@ def reschedule(
                 AppointmentModel.updated_at.set(now),
                 AppointmentModel.expires_at.set(expires_at),
             ],
-            condition=(
-                AppointmentModel.status.is_in(*ACTIVE_STATUSES)
-                & (AppointmentModel.slot_id == appointment.slot_id)
-            ),
+            condition=_still_holds(appointment),
         )
         _give_back_seat(tx, old_slot)
         _take_seat(tx, new_slot, now)
