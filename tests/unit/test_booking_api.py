@@ -402,3 +402,13 @@ def test_unexpected_failure_is_500_without_details(
     logs = log_output.getvalue()
     assert "RuntimeError" in logs
     assert "secret detail" not in logs
+
+
+def test_pin_header_name_is_case_insensitive() -> None:
+    booked = book()
+    response = call(
+        "GET",
+        f"/appointments/{booked['confirmationNumber']}",
+        headers={"x-appointment-pin": booked["pin"]},
+    )
+    assert response.status == 200, response.body

@@ -342,3 +342,10 @@ def test_layer_is_built_for_python_3_12(template: dict[str, Any]) -> None:
     layer = layers["DomainLayer"]
     assert layer.get("Metadata", {}).get("BuildMethod") == RUNTIME
     assert RUNTIME in layer["Properties"].get("CompatibleRuntimes", [])
+
+
+def test_function_logs_go_to_a_log_group_with_retention(template: dict[str, Any]) -> None:
+    logging_config = template["Globals"]["Function"]["LoggingConfig"]
+    log_group = template["Resources"][logging_config["LogGroup"]["Ref"]]
+    assert log_group["Type"] == "AWS::Logs::LogGroup"
+    assert "RetentionInDays" in log_group["Properties"]
