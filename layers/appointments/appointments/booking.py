@@ -125,11 +125,9 @@ def book(request: BookingRequest, *, idempotency_key: str | None, now: datetime)
 
 def _credentials(idempotency_key: str | None) -> tuple[str, str]:
     """Confirmation number and PIN: derived from the Idempotency-Key, or random."""
-    if idempotency_key:
-        return codes.derived_confirmation_number(idempotency_key), codes.derived_pin(
-            idempotency_key
-        )
-    return codes.new_confirmation_number(), codes.new_pin()
+    if not idempotency_key:
+        return codes.new_confirmation_number(), codes.new_pin()
+    return codes.derived_confirmation_number(idempotency_key), codes.derived_pin(idempotency_key)
 
 
 def _booking_refusal(
