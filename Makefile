@@ -1,6 +1,6 @@
-# The two commands a new user needs: `make test` (and, with the local stack, `make run`).
-# Everything is installed on first use: a virtual environment from uv.lock, and DynamoDB Local
-# from the npm registry into .cache/.
+# The two commands a new user needs: `make run` (the whole system on this machine) and
+# `make test`. Everything is installed on first use: a virtual environment from uv.lock, and
+# DynamoDB Local from the npm registry into .cache/. `make deploy` puts it on AWS.
 
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -15,7 +15,28 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 bench: dynamodb-local
 	@PYTHONPATH=layers/appointments:. $(BIN)/python -W ignore -m tests.bench.api_bench
 
-.PHONY: bench install test lint typecheck template-lint openapi unit integration dynamodb-local clean
+# The whole system on http://127.0.0.1:3000 (settings: see infra/local.py). Ctrl-C stops it.
+run: install
+	@echo "==> Starting the local stack (Ctrl-C to stop)"
+	@$(BIN)/python -m infra.local
+
+# AWS SAM CLI in its own environment; sam build needs Python 3.12 (the Lambda runtime) on PATH.
+SAM_VERSION := 1.170.0
+SAM := .cache/sam/bin/sam
+PYTHON312_BIN := $(lastword $(wildcard $(HOME)/.pyenv/versions/3.12*/bin))
+$(SAM):
+	@echo "==> Installing AWS SAM CLI $(SAM_VERSION) into .cache/sam"
+	@$(PYTHON) -m venv .cache/sam
+	@.cache/sam/bin/pip install --quiet "aws-sam-cli==$(SAM_VERSION)"
+
+# Build and deploy to the AWS account of your credentials; guided the first time from this
+# checkout (the answers are saved in samconfig.toml).
+deploy: $(SAM) layers/appointments/requirements.txt
+	@PATH="$(PYTHON312_BIN):$$PATH" $(SAM) build
+	@$(SAM) deploy $(if $(wildcard .aws-sam/deployed),,--guided)
+	@touch .aws-sam/deployed
+
+.PHONY: run deploy bench install test lint typecheck template-lint openapi unit integration dynamodb-local clean
 
 $(UV):
 	@echo "==> Installing uv $(UV_VERSION) into .cache/uv"

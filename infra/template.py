@@ -6,6 +6,9 @@ AWS::DynamoDB::Table resources (keys, indexes, TTL, stream), never from a second
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -111,4 +114,142 @@ def table_names(template: dict[str, Any], prefix: str) -> dict[str, str]:
     return {
         logical_id: f"{prefix}-{logical_id}"
         for logical_id in resources_of_type(template, "AWS::DynamoDB::Table")
+    }
+
+
+# ------------------------------------------------------------------ functions and intrinsics
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """What the local stack needs to run one AWS::Serverless::Function as Lambda would."""
+
+    logical_id: str
+    code_dir: Path
+    handler: str
+    runtime: str
+    timeout_seconds: int
+    memory_mb: int
+    layer_dirs: tuple[Path, ...]
+    environment: dict[str, Any]  # unresolved values, Globals merged with the function's own
+    events: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def _merged(global_value: Any, own_value: Any) -> Any:
+    if isinstance(global_value, dict) and isinstance(own_value, dict):
+        merged = dict(global_value)
+        for key, value in own_value.items():
+            merged[key] = _merged(global_value.get(key), value)
+        return merged
+    return own_value if own_value is not None else global_value
+
+
+def function_specs(template: dict[str, Any], base_dir: Path) -> list[FunctionSpec]:
+    """Every serverless function with Globals applied, as SAM's transform would."""
+    globals_ = template.get("Globals", {}).get("Function", {})
+    layers = resources_of_type(template, "AWS::Serverless::LayerVersion")
+    specs = []
+    for logical_id, resource in resources_of_type(template, "AWS::Serverless::Function").items():
+        properties = _merged(globals_, resource.get("Properties", {}))
+        layer_dirs = tuple(
+            base_dir / layers[layer["Ref"]]["Properties"]["ContentUri"]
+            for layer in properties.get("Layers", [])
+            if isinstance(layer, dict) and layer.get("Ref") in layers
+        )
+        specs.append(
+            FunctionSpec(
+                logical_id=logical_id,
+                code_dir=base_dir / properties["CodeUri"],
+                handler=properties["Handler"],
+                runtime=properties.get("Runtime", ""),
+                timeout_seconds=int(properties.get("Timeout", 3)),
+                memory_mb=int(properties.get("MemorySize", 128)),
+                layer_dirs=layer_dirs,
+                environment=dict(properties.get("Environment", {}).get("Variables", {})),
+                events=dict(properties.get("Events", {})),
+            )
+        )
+    return specs
+
+
+@dataclass
+class References:
+    """What Ref and Fn::GetAtt give for each logical id, in the local stack."""
+
+    refs: dict[str, str] = field(default_factory=dict)
+    attributes: dict[tuple[str, str], str] = field(default_factory=dict)
+    pseudo: dict[str, str] = field(
+        default_factory=lambda: {
+            "AWS::Region": "us-east-1",
+            "AWS::AccountId": "123456789012",
+            "AWS::StackName": "local",
+            "AWS::Partition": "aws",
+            "AWS::URLSuffix": "amazonaws.com",
+        }
+    )
+
+    def ref(self, name: str) -> str:
+        if name in self.pseudo:
+            return self.pseudo[name]
+        if name not in self.refs:
+            raise KeyError(f"Ref to {name}, which the local stack does not know")
+        return self.refs[name]
+
+    def get_att(self, logical_id: str, attribute: str) -> str:
+        key = (logical_id, attribute)
+        if key not in self.attributes:
+            raise KeyError(f"Fn::GetAtt {logical_id}.{attribute}, unknown to the local stack")
+        return self.attributes[key]
+
+
+_SUB_VARIABLE = re.compile(r"\$\{([^}!][^}]*)\}")
+
+
+def _sub(argument: Any, references: References) -> str:
+    text, variables = (argument, {}) if isinstance(argument, str) else argument
+    resolved = {name: resolve(value, references) for name, value in variables.items()}
+
+    def substitute(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name in resolved:
+            return str(resolved[name])
+        if "." in name:
+            logical_id, attribute = name.split(".", 1)
+            return references.get_att(logical_id, attribute)
+        return references.ref(name)
+
+    return _SUB_VARIABLE.sub(substitute, text)
+
+
+def _join(argument: Any, references: References) -> str:
+    separator, items = argument
+    return str(separator).join(str(resolve(item, references)) for item in items)
+
+
+_INTRINSICS: dict[str, Callable[[Any, References], Any]] = {
+    "Ref": lambda argument, references: references.ref(argument),
+    "Fn::GetAtt": lambda argument, references: references.get_att(*argument),
+    "Fn::Sub": _sub,
+    "Fn::Join": _join,
+}
+
+
+def resolve(value: Any, references: References) -> Any:
+    """Evaluate the intrinsic functions the template uses (Ref, GetAtt, Sub, Join)."""
+    if isinstance(value, list):
+        return [resolve(item, references) for item in value]
+    if not isinstance(value, dict):
+        return value
+    if len(value) == 1:
+        ((name, argument),) = value.items()
+        if name in _INTRINSICS:
+            return _INTRINSICS[name](argument, references)
+    return {key: resolve(item, references) for key, item in value.items()}
+
+
+def parameter_defaults(template: dict[str, Any]) -> dict[str, str]:
+    return {
+        name: str(parameter["Default"])
+        for name, parameter in template.get("Parameters", {}).items()
+        if "Default" in parameter
     }

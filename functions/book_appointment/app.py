@@ -11,16 +11,15 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Header
-from aws_lambda_powertools.metrics import MetricUnit
 
 from appointments import booking
 from appointments.api import (
     IDEMPOTENCY_HEADER,
     appointment_out,
+    count,
     documented,
     lambda_entry,
     make_resolver,
-    metrics,
     utc_now,
 )
 from appointments.applicants import normalise_phone
@@ -59,7 +58,7 @@ def book_appointment(
     )
     result = booking.book(request, idempotency_key=idempotency_key, now=utc_now())
     if not result.replayed:
-        metrics.add_metric(name="AppointmentsBooked", unit=MetricUnit.Count, value=1)
+        count("AppointmentsBooked")
     payload = appointment_out(result.appointment) | {"pin": result.pin}
     return Response(
         status_code=201,

@@ -6,16 +6,15 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Header
-from aws_lambda_powertools.metrics import MetricUnit
 
 from appointments import booking
 from appointments.api import (
     PIN_HEADER,
     appointment_out,
+    count,
     documented,
     lambda_entry,
     make_resolver,
-    metrics,
     utc_now,
 )
 from appointments.schemas import AppointmentOut, Pin
@@ -33,7 +32,7 @@ def cancel_appointment(
     confirmation: str, pin: Annotated[Pin, Header(alias=PIN_HEADER)]
 ) -> dict[str, Any]:
     appointment = booking.cancel(confirmation, pin, now=utc_now())
-    metrics.add_metric(name="AppointmentsCancelled", unit=MetricUnit.Count, value=1)
+    count("AppointmentsCancelled")
     return appointment_out(appointment)
 
 

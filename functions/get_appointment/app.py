@@ -11,6 +11,7 @@ from appointments import access
 from appointments.api import (
     PIN_HEADER,
     appointment_out,
+    count,
     documented,
     lambda_entry,
     make_resolver,
@@ -31,6 +32,7 @@ def get_appointment(
     confirmation: str, pin: Annotated[Pin, Header(alias=PIN_HEADER)]
 ) -> dict[str, Any]:
     appointment = access.authenticate(confirmation, pin, utc_now())
+    count("AppointmentsViewed")
     return appointment_out(appointment)
 
 

@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from appointments import offices
-from appointments.api import documented, lambda_entry, make_resolver, office_out
+from appointments.api import count, documented, lambda_entry, make_resolver, office_out
 from appointments.errors import InvalidRequest
 from appointments.schemas import OfficesOut
 
@@ -31,6 +31,7 @@ def list_offices(
         matches = offices.offices_for_zip(zip_code)
     else:
         matches = offices.offices_for_country(country or "")
+    count("OfficeSearches")
     return OfficesOut(offices=[office_out(match) for match in matches])
 
 

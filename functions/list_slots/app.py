@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
 from appointments import slots
-from appointments.api import documented, lambda_entry, make_resolver, utc_now
+from appointments.api import count, documented, lambda_entry, make_resolver, utc_now
 from appointments.offices import catalogue
 from appointments.schemas import ServiceCode, SlotOut, SlotsOut
 from appointments.services import Service, check_service_allowed
@@ -32,6 +32,7 @@ def list_slots(
     # Case services are checked fully at booking, where the case number is given.
     check_service_allowed(office, Service(service), case_number=None, require_case=False)
     free = slots.free_slots(office, day, utc_now())
+    count("SlotListings")
     return SlotsOut(
         office_id=office.office_id,
         date=day,

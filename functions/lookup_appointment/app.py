@@ -13,7 +13,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from appointments import lookup
-from appointments.api import documented, lambda_entry, make_resolver, utc_now
+from appointments.api import count, documented, lambda_entry, make_resolver, utc_now
 from appointments.applicants import normalise_phone
 from appointments.errors import InvalidRequest
 from appointments.schemas import LookupIn, LookupOut
@@ -44,6 +44,7 @@ def lookup_appointment(body: LookupIn) -> Response[dict[str, Any]]:
         phone = None  # an unreadable phone matches nothing, and the answer must not differ
     if phone is not None:
         lookup.request_notice(body.name, body.date_of_birth, phone, now=utc_now())
+    count("NoticeLookups")
     time.sleep(max(0.0, RESPONSE_FLOOR_SECONDS - (time.monotonic() - started)))
     return Response(
         status_code=202,

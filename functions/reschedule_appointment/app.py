@@ -6,16 +6,15 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Header
-from aws_lambda_powertools.metrics import MetricUnit
 
 from appointments import booking
 from appointments.api import (
     PIN_HEADER,
     appointment_out,
+    count,
     documented,
     lambda_entry,
     make_resolver,
-    metrics,
     utc_now,
 )
 from appointments.schemas import AppointmentOut, Pin, RescheduleIn
@@ -35,7 +34,7 @@ def reschedule_appointment(
 ) -> dict[str, Any]:
     new_slot = SlotId.parse(body.slot_id)
     appointment = booking.reschedule(confirmation, pin, new_slot, now=utc_now())
-    metrics.add_metric(name="AppointmentsRescheduled", unit=MetricUnit.Count, value=1)
+    count("AppointmentsRescheduled")
     return appointment_out(appointment)
 
 

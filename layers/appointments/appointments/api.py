@@ -20,6 +20,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 from pynamodb.exceptions import PynamoDBException
@@ -57,6 +58,11 @@ def documented(status: int, model: type[BaseModel], description: str) -> dict[in
         "content": {"application/json": {"model": model}},
     }
     return {status: success, **ERROR_RESPONSES}
+
+
+def count(metric: str) -> None:
+    """Add one to a business metric (CloudWatch embedded metric format, flushed per request)."""
+    metrics.add_metric(name=metric, unit=MetricUnit.Count, value=1)
 
 
 def utc_now() -> datetime:

@@ -1,0 +1,290 @@
+"""API Gateway on this machine: the routes are the `Api` events of the template's functions.
+
+Each HTTP request becomes the REST API (v1) proxy event API Gateway would send, goes to the
+function the template routes it to, and that function's proxy result becomes the HTTP answer.
+Nothing here knows the product's routes: a route added to template.yaml is served as it is.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from infra.lambda_runtime import Invocation
+from infra.template import FunctionSpec
+
+Invoke = Callable[[str, dict[str, Any]], Invocation]
+LocalPage = Callable[[str, dict[str, list[str]]], tuple[int, str, bytes]]
+_PARAMETER = re.compile(r"\{([^}]+)\}")
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str  # upper case, or "ANY"
+    path: str  # as in the template, e.g. /appointments/{confirmation}
+    function: str  # logical id
+    pattern: re.Pattern[str]
+
+    @property
+    def specificity(self) -> tuple[int, int]:
+        """API Gateway prefers literal segments over parameters, and parameters over greedy."""
+        segments = self.path.strip("/").split("/")
+        greedy = sum(segment.endswith("+}") for segment in segments)
+        parameters = sum(segment.startswith("{") for segment in segments)
+        return greedy, parameters - len(segments)
+
+
+def _compile(path: str) -> re.Pattern[str]:
+    parts = []
+    for segment in path.strip("/").split("/"):
+        match = _PARAMETER.fullmatch(segment)
+        if match is None:
+            parts.append(re.escape(segment))
+        elif match.group(1).endswith("+"):
+            parts.append(f"(?P<{_group(match.group(1)[:-1])}>.+)")
+        else:
+            parts.append(f"(?P<{_group(match.group(1))}>[^/]+)")
+    return re.compile("^/" + "/".join(parts) + "$")
+
+
+def _group(name: str) -> str:
+    return "p_" + re.sub(r"\W", "_", name)
+
+
+def routes_from(specs: list[FunctionSpec]) -> list[Route]:
+    routes = [
+        Route(
+            method=str(event["Properties"]["Method"]).upper(),
+            path=str(event["Properties"]["Path"]),
+            function=spec.logical_id,
+            pattern=_compile(str(event["Properties"]["Path"])),
+        )
+        for spec in specs
+        for event in spec.events.values()
+        if event.get("Type") == "Api"
+    ]
+    return sorted(routes, key=lambda route: route.specificity)
+
+
+@dataclass(frozen=True)
+class IncomingRequest:
+    method: str
+    raw_path: str  # path and query string, as sent
+    headers: list[tuple[str, str]]
+    body: bytes
+    source_ip: str
+
+
+@dataclass(frozen=True)
+class Cors:
+    allow_origin: str
+    allow_headers: str
+    allow_methods: str
+    max_age: str | None = None
+
+
+def _error_body(code: str, message: str) -> bytes:
+    return json.dumps({"error": code, "message": message}).encode()
+
+
+class LocalGateway:
+    def __init__(
+        self,
+        routes: list[Route],
+        invoke: Invoke,
+        *,
+        stage: str = "local",
+        cors: Cors | None = None,
+        local_pages: dict[str, LocalPage] | None = None,
+        log: Callable[[str], None] = print,
+    ) -> None:
+        self.routes = routes
+        self.invoke = invoke
+        self.stage = stage
+        self.cors = cors
+        self.local_pages = local_pages or {}
+        self.log = log
+
+    def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
+        for route in self.routes:
+            found = route.pattern.match(path)
+            if found and route.method in (method, "ANY"):
+                names = _PARAMETER.findall(route.path)
+                values = [unquote(value) for value in found.groups()]
+                return route, {
+                    name.rstrip("+"): value for name, value in zip(names, values, strict=True)
+                }
+        return None
+
+    def path_exists(self, path: str) -> bool:
+        return any(route.pattern.match(path) for route in self.routes)
+
+    def event(
+        self, request: IncomingRequest, route: Route, path_parameters: dict[str, str]
+    ) -> dict[str, Any]:
+        """The API Gateway REST API proxy event for this request."""
+        method, headers, body, source_ip = (
+            request.method,
+            request.headers,
+            request.body,
+            request.source_ip,
+        )
+        split = urlsplit(request.raw_path)
+        query = parse_qs(split.query, keep_blank_values=True)
+        multi_headers: dict[str, list[str]] = {}
+        for name, value in headers:
+            multi_headers.setdefault(name, []).append(value)
+        try:
+            text: str | None = body.decode() if body else None
+            encoded = False
+        except UnicodeDecodeError:
+            text, encoded = base64.b64encode(body).decode(), True
+        now = time.time()
+        return {
+            "resource": route.path,
+            "path": unquote(split.path),
+            "httpMethod": method,
+            "headers": {name: values[-1] for name, values in multi_headers.items()} or None,
+            "multiValueHeaders": multi_headers or None,
+            "queryStringParameters": {k: v[-1] for k, v in query.items()} or None,
+            "multiValueQueryStringParameters": query or None,
+            "pathParameters": path_parameters or None,
+            "stageVariables": None,
+            "requestContext": {
+                "resourcePath": route.path,
+                "httpMethod": method,
+                "path": f"/{self.stage}{unquote(split.path)}",
+                "stage": self.stage,
+                "requestId": str(uuid.uuid4()),
+                "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+                "requestTimeEpoch": int(now * 1000),
+                "accountId": "123456789012",
+                "apiId": "local",
+                "protocol": "HTTP/1.1",
+                "identity": {"sourceIp": source_ip, "userAgent": dict(headers).get("User-Agent")},
+            },
+            "body": text,
+            "isBase64Encoded": encoded,
+        }
+
+    def server(self, host: str, port: int) -> ThreadingHTTPServer:
+        gateway = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            server_version = "LocalApiGateway"
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass  # the gateway logs one line per request itself, without query strings
+
+            def _handle(self) -> None:
+                started = time.monotonic()
+                status = gateway.handle(self)
+                path = urlsplit(self.path).path
+                elapsed = (time.monotonic() - started) * 1000
+                gateway.log(f"{self.command} {path} -> {status} ({elapsed:.0f} ms)")
+
+            do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _handle  # noqa: N815
+
+        server = ThreadingHTTPServer((host, port), Handler)
+        server.daemon_threads = True
+        return server
+
+    def handle(self, request: BaseHTTPRequestHandler) -> int:
+        length = int(request.headers.get("Content-Length") or 0)
+        body = request.rfile.read(length) if length else b""
+        split = urlsplit(request.path)
+        path = split.path
+        method = request.command
+        page = self.local_pages.get(path)
+        if page is not None:
+            status, content_type, payload = page(method, parse_qs(split.query))
+            return _reply(request, status, {"Content-Type": content_type}, payload)
+        if method == "OPTIONS" and self.cors is not None and self.path_exists(path):
+            return _reply(request, HTTPStatus.NO_CONTENT, self._cors_headers(preflight=True), b"")
+        matched = self.match(method, path)
+        if matched is None:
+            return _reply(
+                request,
+                HTTPStatus.NOT_FOUND,
+                {"Content-Type": "application/json"},
+                _error_body("not_found", "There is no such resource."),
+            )
+        route, parameters = matched
+        incoming = IncomingRequest(
+            method, request.path, list(request.headers.items()), body, request.client_address[0]
+        )
+        event = self.event(incoming, route, parameters)
+        invocation = self.invoke(route.function, event)
+        return self._proxy_result(request, invocation)
+
+    def _proxy_result(self, request: BaseHTTPRequestHandler, invocation: Invocation) -> int:
+        result = invocation.payload
+        if not invocation.ok or not isinstance(result, dict) or "statusCode" not in result:
+            timed_out = isinstance(result, dict) and result.get("errorType") == "TimeoutError"
+            status = HTTPStatus.GATEWAY_TIMEOUT if timed_out else HTTPStatus.BAD_GATEWAY
+            return _reply(
+                request,
+                status,
+                {"Content-Type": "application/json"},
+                _error_body("internal_error", "Something went wrong on our side."),
+            )
+        headers: dict[str, str] = {str(k): str(v) for k, v in (result.get("headers") or {}).items()}
+        for name, values in (result.get("multiValueHeaders") or {}).items():
+            headers[str(name)] = ", ".join(str(value) for value in values)
+        raw = result.get("body") or ""
+        payload = base64.b64decode(raw) if result.get("isBase64Encoded") else str(raw).encode()
+        return _reply(request, int(result["statusCode"]), headers, payload)
+
+    def _cors_headers(self, *, preflight: bool) -> dict[str, str]:
+        if self.cors is None:
+            return {}
+        headers = {"Access-Control-Allow-Origin": self.cors.allow_origin}
+        if preflight:
+            headers["Access-Control-Allow-Headers"] = self.cors.allow_headers
+            headers["Access-Control-Allow-Methods"] = self.cors.allow_methods
+            if self.cors.max_age:
+                headers["Access-Control-Max-Age"] = self.cors.max_age
+        return headers
+
+
+def _reply(
+    request: BaseHTTPRequestHandler, status: int, headers: dict[str, str], payload: bytes
+) -> int:
+    request.send_response(status)
+    for name, value in headers.items():
+        if name.lower() not in ("content-length", "connection", "transfer-encoding"):
+            request.send_header(name, value)
+    request.send_header("Content-Length", str(len(payload)))
+    request.end_headers()
+    if request.command != "HEAD":
+        request.wfile.write(payload)
+    return status
+
+
+def cors_from(api_properties: dict[str, Any]) -> Cors | None:
+    """The Api resource's Cors setting; SAM's values are quoted strings ("'*'")."""
+    cors = api_properties.get("Cors")
+    if cors is None:
+        return None
+    if isinstance(cors, str):
+        return Cors(allow_origin=cors.strip("'"), allow_headers="*", allow_methods="*")
+
+    def unquote_value(key: str, default: str) -> str:
+        return str(cors.get(key, default)).strip("'")
+
+    return Cors(
+        allow_origin=unquote_value("AllowOrigin", "*"),
+        allow_headers=unquote_value("AllowHeaders", "*"),
+        allow_methods=unquote_value("AllowMethods", "*"),
+        max_age=unquote_value("MaxAge", "") or None,
+    )

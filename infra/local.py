@@ -1,0 +1,344 @@
+"""`make run`: the whole system on this machine, built from template.yaml.
+
+    python -m infra.local
+
+- DynamoDB Local (data kept in LOCAL_DATA_DIR) for the tables; moto's server for S3, SES,
+  SQS, Secrets Manager and the scheduler APIs. Without Java 17+, moto serves DynamoDB too,
+  in memory.
+- Tables, buckets, queues and secrets are created from the template's own resources.
+- Every function runs in a process of its own with the environment the template gives it;
+  API events are served on LOCAL_API_PORT, schedules fire on their template schedules (and
+  once at start-up), and DynamoDB stream records reach stream-triggered functions.
+- The sample office catalogue is seeded; running it again duplicates nothing.
+
+Settings (environment variables): LOCAL_HOST (127.0.0.1), LOCAL_API_PORT (3000),
+LOCAL_DYNAMODB_PORT (8000), LOCAL_MOTO_PORT (5000), LOCAL_DATA_DIR (.local),
+LOCAL_TEMPLATE (template.yaml), LOCAL_STACK_NAME (appointments), LOCAL_SEED (1: seed data).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from aws_lambda_powertools.event_handler.openapi.swagger_ui.html import generate_swagger_html
+from moto.server import ThreadedMotoServer
+
+from infra.dynamodb_local import DynamoDBLocal, ensure_installed, java_available
+from infra.gateway import LocalGateway, cors_from, routes_from
+from infra.lambda_runtime import FunctionWorker, Invocation
+from infra.local_resources import REGION, Endpoints, create_resources, local_client
+from infra.outbox import outbox_json, outbox_page
+from infra.schedule_runner import ScheduleRunner, scheduled_functions
+from infra.streams import StreamPoller
+from infra.template import (
+    FunctionSpec,
+    References,
+    function_specs,
+    load_template,
+    resolve,
+    resources_of_type,
+)
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SWAGGER_ASSETS = Path(generate_swagger_html.__code__.co_filename).parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    api_port: int = 3000
+    dynamodb_port: int = 8000
+    moto_port: int = 5000
+    data_dir: Path = REPO_ROOT / ".local"
+    template: Path = REPO_ROOT / "template.yaml"
+    stack_name: str = "appointments"
+    seed: bool = True
+
+    @classmethod
+    def from_environment(cls) -> Settings:
+        environ = os.environ
+        return cls(
+            host=environ.get("LOCAL_HOST", cls.host),
+            api_port=int(environ.get("LOCAL_API_PORT", cls.api_port)),
+            dynamodb_port=int(environ.get("LOCAL_DYNAMODB_PORT", cls.dynamodb_port)),
+            moto_port=int(environ.get("LOCAL_MOTO_PORT", cls.moto_port)),
+            data_dir=Path(environ.get("LOCAL_DATA_DIR", cls.data_dir)).resolve(),
+            template=Path(environ.get("LOCAL_TEMPLATE", cls.template)).resolve(),
+            stack_name=environ.get("LOCAL_STACK_NAME", cls.stack_name),
+            seed=environ.get("LOCAL_SEED", "1") != "0",
+        )
+
+
+def say(message: str) -> None:
+    print(f"[local] {message}", flush=True)
+
+
+@dataclass
+class LocalStack:
+    settings: Settings
+    log: Callable[[str], None] = say
+    _stoppers: list[Callable[[], None]] = field(default_factory=list)
+    workers: dict[str, FunctionWorker] = field(default_factory=dict)
+    endpoints: Endpoints | None = None
+
+    def start(self) -> None:
+        settings = self.settings
+        template = load_template(settings.template)
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        moto_url = f"http://{settings.host}:{settings.moto_port}"
+        dynamodb_url = self._start_dynamodb(moto_url)
+        self._start_moto()
+        self.endpoints = Endpoints(dynamodb=dynamodb_url, moto=moto_url)
+        self.log("Creating tables, buckets, queues and secrets from the template")
+        references = create_resources(
+            template, self.endpoints, settings.stack_name, settings.data_dir
+        )
+        specs = function_specs(template, settings.template.parent)
+        environments = {spec.logical_id: self._environment(spec, references) for spec in specs}
+        if settings.seed:
+            self._seed(environments[specs[0].logical_id])
+        self._start_functions(specs, environments, references)
+        self._start_streams(specs, references)
+        self._start_schedules(specs)
+        self._start_gateway(template, specs, references)
+
+    # ------------------------------------------------------------------------ engines
+
+    def _start_dynamodb(self, moto_url: str) -> str:
+        settings = self.settings
+        if not java_available():
+            self.log(
+                "WARNING: Java 17+ not found: DynamoDB is served by moto, IN MEMORY. "
+                "Data is lost when the stack stops. Install a JDK 17+ to keep it."
+            )
+            return moto_url
+        ensure_installed(log=self.log)
+        data = settings.data_dir / "dynamodb"
+        self.log(f"Starting DynamoDB Local on port {settings.dynamodb_port} (data in {data})")
+        engine = DynamoDBLocal(port=settings.dynamodb_port, db_path=settings.data_dir / "dynamodb")
+        engine.start()
+        self._stoppers.append(engine.stop)
+        return engine.endpoint_url
+
+    def _start_moto(self) -> None:
+        settings = self.settings
+        self.log(f"Starting moto (S3, SES, SQS, secrets, scheduler) on port {settings.moto_port}")
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per AWS call
+        server = ThreadedMotoServer(
+            ip_address=settings.host, port=settings.moto_port, verbose=False
+        )
+        server.start()
+        self._stoppers.append(server.stop)
+
+    def _environment(self, spec: FunctionSpec, references: References) -> dict[str, str]:
+        """What the function's process sees: Lambda's variables, endpoints, the template's."""
+        assert self.endpoints is not None
+        name = references.ref(spec.logical_id)
+        environment = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": os.environ.get("HOME", "/tmp"),  # noqa: S108
+            "LANG": "C.UTF-8",
+            "TZ": "UTC",
+            "PYTHONUNBUFFERED": "1",
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",
+            "AWS_REGION": REGION,
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_ENDPOINT_URL": self.endpoints.moto,
+            "AWS_ENDPOINT_URL_DYNAMODB": self.endpoints.dynamodb,
+            "AWS_ENDPOINT_URL_DYNAMODB_STREAMS": self.endpoints.dynamodb,
+            "AWS_LAMBDA_FUNCTION_NAME": name,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_mb),
+            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        }
+        for key, value in resolve(spec.environment, references).items():
+            environment[key] = str(value)
+        return environment
+
+    def _seed(self, environment: dict[str, str]) -> None:
+        self.log("Seeding the sample office catalogue and opening slots")
+        layer = REPO_ROOT / "layers" / "appointments"
+        subprocess.run(
+            [sys.executable, "-m", "infra.seed"],
+            cwd=REPO_ROOT,
+            env={**environment, "PYTHONPATH": f"{layer}:{REPO_ROOT}"},
+            check=True,
+        )
+
+    def _start_functions(
+        self,
+        specs: list[FunctionSpec],
+        environments: dict[str, dict[str, str]],
+        references: References,
+    ) -> None:
+        self.log(f"Starting {len(specs)} functions, one process each")
+        for spec in specs:
+            self.workers[spec.logical_id] = FunctionWorker(
+                spec, environments[spec.logical_id], references.ref(spec.logical_id)
+            )
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            list(pool.map(lambda worker: worker.start(), self.workers.values()))
+        self._stoppers.append(self._stop_functions)
+
+    def _stop_functions(self) -> None:
+        for worker in self.workers.values():
+            worker.stop()
+
+    def _start_streams(self, specs: list[FunctionSpec], references: References) -> None:
+        """Deliver table stream records to stream-triggered functions, as an event source
+        mapping does (batches, filters, partial batch responses, retries)."""
+        assert self.endpoints is not None
+        client = local_client("dynamodbstreams", self.endpoints.dynamodb)
+        for spec in specs:
+            for event_name, event in spec.events.items():
+                if event.get("Type") != "DynamoDB":
+                    continue
+                properties = resolve(event["Properties"], references)
+                poller = StreamPoller(
+                    streams_client=client,
+                    stream_arn=properties["Stream"],
+                    deliver=self._deliverer(spec.logical_id),
+                    batch_size=int(properties.get("BatchSize", 100)),
+                    starting_position=properties.get("StartingPosition", "LATEST"),
+                    max_retries=int(properties.get("MaximumRetryAttempts", 3)),
+                    report_batch_item_failures="ReportBatchItemFailures"
+                    in properties.get("FunctionResponseTypes", []),
+                    filters=properties.get("FilterCriteria", {}).get("Filters"),
+                    on_error=self.log,
+                    checkpoint_path=self.settings.data_dir
+                    / "streams"
+                    / f"{spec.logical_id}-{event_name}.json",
+                )
+                self.log(f"Delivering {properties['Stream']} to {spec.logical_id}")
+                poller.start()
+                self._stoppers.append(poller.stop)
+
+    def _deliverer(self, logical_id: str) -> Callable[[dict[str, Any]], dict[str, Any] | None]:
+        def deliver(event: dict[str, Any]) -> dict[str, Any] | None:
+            invocation = self.invoke(logical_id, event)
+            if not invocation.ok:
+                raise RuntimeError(f"{logical_id} failed: {invocation.payload.get('errorType')}")
+            result = invocation.payload
+            return result if isinstance(result, dict) else None
+
+        return deliver
+
+    def _start_schedules(self, specs: list[FunctionSpec]) -> None:
+        scheduled = scheduled_functions(specs)
+        if not scheduled:
+            return
+        self.log(f"Firing {len(scheduled)} schedule(s) now, then on their template schedules")
+        runner = ScheduleRunner(scheduled, self.invoke, log=self.log)
+        runner.start()
+        self._stoppers.append(runner.stop)
+
+    def invoke(self, logical_id: str, event: dict[str, Any]) -> Invocation:
+        invocation = self.workers[logical_id].invoke(event)
+        if not invocation.ok:
+            self.log(f"{logical_id} failed: {invocation.payload.get('errorType')}")
+        return invocation
+
+    def _start_gateway(
+        self, template: dict[str, Any], specs: list[FunctionSpec], references: References
+    ) -> None:
+        settings = self.settings
+        apis = resources_of_type(template, "AWS::Serverless::Api")
+        api_properties = (
+            resolve(next(iter(apis.values()))["Properties"], references) if apis else {}
+        )
+        gateway = LocalGateway(
+            routes_from(specs),
+            self.invoke,
+            stage=str(api_properties.get("StageName", "local")),
+            cors=cors_from(api_properties),
+            local_pages={
+                "/_local/health": lambda method, query: (
+                    200,
+                    "application/json",
+                    b'{"status": "ok"}',
+                ),
+                "/_local/outbox": outbox_page,
+                "/_local/outbox.json": outbox_json,
+                "/_local/openapi.json": openapi_document,
+                "/_local/docs": swagger_page,
+            },
+            log=self.log,
+        )
+        server = gateway.server(settings.host, settings.api_port)
+        thread = threading.Thread(target=server.serve_forever, name="gateway", daemon=True)
+        thread.start()
+
+        def stop_server() -> None:
+            server.shutdown()
+            server.server_close()
+
+        self._stoppers.append(stop_server)
+        base = f"http://{settings.host}:{settings.api_port}"
+        for route in gateway.routes:
+            self.log(f"  {route.method:6} {base}{route.path} -> {route.function}")
+        self.log(f"Ready: API {base}  outbox {base}/_local/outbox  docs {base}/_local/docs")
+
+    def stop(self) -> None:
+        while self._stoppers:
+            stopper = self._stoppers.pop()
+            try:
+                stopper()
+            except Exception as error:  # keep stopping the rest
+                self.log(f"while stopping: {type(error).__name__}: {error}")
+
+
+def openapi_document(method: str, query: dict[str, list[str]]) -> tuple[int, str, bytes]:
+    return 200, "application/json", (REPO_ROOT / "openapi.json").read_bytes()
+
+
+def swagger_page(method: str, query: dict[str, list[str]]) -> tuple[int, str, bytes]:
+    """Swagger UI with the assets Powertools ships inlined: the page needs no internet."""
+    spec = json.loads((REPO_ROOT / "openapi.json").read_text())
+    spec["servers"] = [{"url": "/"}]
+    page = generate_swagger_html(
+        json.dumps(spec),
+        (SWAGGER_ASSETS / "swagger-ui-bundle.min.js").read_text(),
+        (SWAGGER_ASSETS / "swagger-ui.min.css").read_text(),
+        swagger_base_url="",
+        oauth2_config=None,
+    )
+    return 200, "text/html; charset=utf-8", page.encode()
+
+
+def main() -> int:
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    stack = LocalStack(Settings.from_environment())
+    started = time.monotonic()
+    try:
+        stack.start()
+        say(f"Started in {time.monotonic() - started:.1f}s. Ctrl-C to stop.")
+        while not stop.wait(0.5):
+            pass
+        say("Stopping…")
+        return 0
+    finally:
+        stack.stop()
+        say("Stopped.")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,188 @@
+"""`make run` as a user runs it: the local stack in a subprocess, driven over plain HTTP."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from infra.dynamodb_local import free_port
+from tests.helpers import REPO_ROOT, applicant, next_weekday
+
+STARTUP_SECONDS = 180
+
+
+class RunningStack:
+    def __init__(self, data_dir: Path, log_path: Path) -> None:
+        self.ports = {name: free_port() for name in ("api", "dynamodb", "moto")}
+        self.data_dir = data_dir
+        self.log_path = log_path
+        self.process: subprocess.Popen[bytes] | None = None
+        self.seen_processes: set[int] = set()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.ports['api']}"
+
+    def start(self) -> None:
+        environment = {
+            **os.environ,
+            "LOCAL_API_PORT": str(self.ports["api"]),
+            "LOCAL_DYNAMODB_PORT": str(self.ports["dynamodb"]),
+            "LOCAL_MOTO_PORT": str(self.ports["moto"]),
+            "LOCAL_DATA_DIR": str(self.data_dir),
+        }
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "infra.local"],
+                cwd=REPO_ROOT,
+                env=environment,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"the stack exited:\n{self.log_path.read_text()[-3000:]}")
+            try:
+                if httpx.get(f"{self.url}/_local/health", timeout=1).status_code == 200:
+                    self.seen_processes |= descendants(self.process.pid)
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.5)
+        raise AssertionError(f"the stack did not start:\n{self.log_path.read_text()[-3000:]}")
+
+    def stop(self) -> int:
+        assert self.process is not None
+        self.seen_processes |= descendants(self.process.pid)
+        self.process.send_signal(signal.SIGINT)
+        code = self.process.wait(timeout=60)
+        self.process = None
+        return code
+
+
+def descendants(pid: int) -> set[int]:
+    """Every process below `pid`, from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(parent, []).append(int(entry.name))
+    found: set[int] = set()
+    pending = [pid]
+    while pending:
+        for child in children.get(pending.pop(), []):
+            if child not in found:
+                found.add(child)
+                pending.append(child)
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(0.5)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+@pytest.fixture
+def stack(tmp_path: Path) -> Iterator[RunningStack]:
+    running = RunningStack(tmp_path / "data", tmp_path / "stack.log")
+    running.start()
+    yield running
+    if running.process is not None:
+        running.stop()
+
+
+def book_body(slot_id: str) -> dict[str, Any]:
+    return {
+        "officeId": slot_id.split(":", maxsplit=1)[0],
+        "service": "adit-stamp",
+        "slotId": slot_id,
+        "applicant": applicant(phone="+18085550143"),
+    }
+
+
+def test_book_change_cancel_and_restart_over_http(stack: RunningStack) -> None:
+    api = httpx.Client(base_url=stack.url, timeout=30)
+    # Given the office for a Honolulu ZIP code and its free slots on the next weekday
+    office = api.get("/offices", params={"zip": "96813"}).json()["offices"][0]
+    day = next_weekday().isoformat()
+    listing = api.get(
+        f"/offices/{office['officeId']}/slots", params={"date": day, "service": "adit-stamp"}
+    ).json()["slots"]
+    first, second = listing[0]["slotId"], listing[1]["slotId"]
+    # When a person books, views, reschedules, cancels and books again
+    booked = api.post("/appointments", json=book_body(first))
+    pin = {"X-Appointment-Pin": booked.json()["pin"]}
+    path = f"/appointments/{booked.json()['confirmationNumber']}"
+    viewed = api.get(path, headers=pin)
+    moved = api.put(f"{path}/slot", json={"slotId": second}, headers=pin)
+    cancelled = api.delete(path, headers=pin)
+    again = api.post("/appointments", json=book_body(first))
+    # Then every step answers as the API promises
+    assert office["officeId"] == "honolulu"
+    assert booked.status_code == 201, booked.text
+    assert viewed.status_code == 200
+    assert viewed.json()["start"].endswith("-10:00")
+    assert (moved.status_code, moved.json()["slotId"]) == (200, second)
+    assert (cancelled.status_code, cancelled.json()["status"]) == (200, "cancelled")
+    assert again.status_code == 201, again.text
+
+    # When the stack is stopped with Ctrl-C
+    assert stack.stop() == 0
+    # Then nothing it started is left, and its ports are free
+    assert [pid for pid in stack.seen_processes if alive(pid)] == []
+    assert not any(port_open(port) for port in stack.ports.values())
+
+    # When it is started again on the same data
+    stack.start()
+    kept = httpx.get(
+        f"{stack.url}/appointments/{again.json()['confirmationNumber']}",
+        headers={"X-Appointment-Pin": again.json()["pin"]},
+        timeout=30,
+    )
+    # Then the appointment is still there, and the seed did not duplicate the offices
+    assert kept.status_code == 200, kept.text
+    assert kept.json()["slotId"] == first
+    offices = httpx.get(f"{stack.url}/offices", params={"zip": "96813"}, timeout=30).json()
+    assert [o["officeId"] for o in offices["offices"]] == ["honolulu"]
+
+
+def test_local_pages_outbox_openapi_and_docs(stack: RunningStack) -> None:
+    outbox = httpx.get(f"{stack.url}/_local/outbox", timeout=10)
+    document = httpx.get(f"{stack.url}/_local/openapi.json", timeout=10)
+    docs = httpx.get(f"{stack.url}/_local/docs", timeout=10)
+    assert outbox.status_code == 200
+    assert "Local outbox" in outbox.text
+    assert "/appointments/{confirmation}" in document.json()["paths"]
+    assert docs.status_code == 200
+    assert "SwaggerUIBundle" in docs.text
+    assert "<script src=" not in docs.text  # the assets are inlined: nothing is fetched
+    assert "rel='stylesheet'" not in docs.text
+
+
+def test_unknown_route_is_a_json_404(stack: RunningStack) -> None:
+    response = httpx.get(f"{stack.url}/no/such/thing", timeout=10)
+    assert response.status_code == 404
+    assert response.json()["error"] == "not_found"
