@@ -6,8 +6,9 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import boto3
 import httpx
@@ -56,16 +57,16 @@ HELLO_FUNCTION = """
 """
 
 
-def recorded(path: Path) -> list[dict[str, object]]:
+def recorded(path: Path) -> list[dict[str, Any]]:
     if not path.exists():
         return []
     return [json.loads(line) for line in path.read_text().splitlines()]
 
 
-def wait_for(condition: object, seconds: float = 20) -> bool:
+def wait_for(condition: Callable[[], bool], seconds: float = 20) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        if condition():  # type: ignore[operator]
+        if condition():
             return True
         time.sleep(0.2)
     return False
@@ -114,16 +115,11 @@ def test_added_route_schedule_and_stream_trigger_are_served(
     # with its input, and the stream record reached the function
     assert response.status_code == 200
     assert response.json() == {"greeting": "hello"}
-    assert wait_for(
-        lambda: any(
-            call["event"].get("Records")
-            for call in recorded(record)  # type: ignore[union-attr]
-        )
-    )
+    assert wait_for(lambda: any(call["event"].get("Records") for call in recorded(record)))
     events = [call["event"] for call in recorded(record)]
-    api_event = next(e for e in events if "httpMethod" in e)  # type: ignore[operator]
-    assert api_event["pathParameters"] == {"name": "world"}  # type: ignore[index]
+    api_event = next(e for e in events if "httpMethod" in e)
+    assert api_event["pathParameters"] == {"name": "world"}
     assert {"source": "schedule"} in events
-    stream = next(e for e in events if "Records" in e)  # type: ignore[operator]
-    assert stream["Records"][0]["eventName"] == "INSERT"  # type: ignore[index]
+    stream = next(e for e in events if "Records" in e)
+    assert stream["Records"][0]["eventName"] == "INSERT"
     assert os.environ.get("GREETING") is None  # the function's environment stayed its own
