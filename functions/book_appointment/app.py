@@ -57,8 +57,7 @@ def book_appointment(
         case_number=normalise_case_number(body.case_number) if body.case_number else None,
     )
     result = booking.book(request, idempotency_key=idempotency_key, now=utc_now())
-    if not result.replayed:
-        count("AppointmentsBooked")
+    count("BookingsReplayed" if result.replayed else "AppointmentsBooked")
     payload = appointment_out(result.appointment) | {"pin": result.pin}
     return Response(
         status_code=201,

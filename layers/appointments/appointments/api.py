@@ -105,11 +105,13 @@ def make_resolver(*routers: Router) -> APIGatewayRestResolver:
     @app.exception_handler(AppointmentError)
     def domain_error(error: AppointmentError) -> Response[dict[str, str]]:
         logger.info("request refused", extra={"error_code": error.code})
+        count("RequestsRefused")
         return error_response(error.status, error.code, error.message, error.retry_after_seconds)
 
     @app.exception_handler(RequestValidationError)
     def invalid_request(error: RequestValidationError) -> Response[dict[str, str]]:
         errors = list(error.errors())
+        count("RequestsRefused")
         if any(e.get("type") == "json_invalid" for e in errors):
             return error_response(
                 HTTPStatus.BAD_REQUEST, "bad_request", "The request body is not valid JSON."
@@ -121,6 +123,7 @@ def make_resolver(*routers: Router) -> APIGatewayRestResolver:
 
     @app.exception_handler(PynamoDBException)
     def database_error(error: PynamoDBException) -> Response[dict[str, str]]:
+        count("DatabaseErrors")
         try:
             raise_if_throttled(error)
         except Throttled as throttled:
@@ -137,6 +140,7 @@ def make_resolver(*routers: Router) -> APIGatewayRestResolver:
 
     @app.exception_handler(Exception)
     def unexpected_error(error: Exception) -> Response[dict[str, str]]:
+        count("UnexpectedErrors")
         _log_unexpected(error)
         return error_response(
             HTTPStatus.INTERNAL_SERVER_ERROR, "internal_error", "Something went wrong on our side."
@@ -144,6 +148,7 @@ def make_resolver(*routers: Router) -> APIGatewayRestResolver:
 
     @app.not_found
     def route_not_found(_: Exception) -> Response[dict[str, str]]:
+        count("RequestsRefused")
         return error_response(HTTPStatus.NOT_FOUND, "not_found", "There is no such resource.")
 
     return app
