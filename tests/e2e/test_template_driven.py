@@ -21,14 +21,31 @@ from tests.helpers import REPO_ROOT
 RECORDER = """
 import json, os
 
+import boto3
+
+
 def lambda_handler(event, context):
     with open(os.environ["RECORD_TO"], "a") as record:
         record.write(json.dumps({"greeting": os.environ.get("GREETING"), "event": event}) + "\\n")
+    if "httpMethod" in event:
+        boto3.client("ses").send_email(
+            Source=os.environ["SENDER"],
+            Destination={"ToAddresses": ["person@example.com"]},
+            Message={
+                "Subject": {"Data": "Your notice"},
+                "Body": {"Html": {"Data": '<a href="http://127.0.0.1/letter/abc">Download</a>'}},
+            },
+        )
     return {"statusCode": 200, "body": json.dumps({"greeting": os.environ.get("GREETING")})}
 """
 
 
 HELLO_FUNCTION = """
+  SenderIdentity:
+    Type: AWS::SES::EmailIdentity
+    Properties:
+      EmailIdentity: notices@example.gov
+
   HelloFunction:
     Type: AWS::Serverless::Function
     Properties:
@@ -37,6 +54,7 @@ HELLO_FUNCTION = """
         Variables:
           RECORD_TO: {record}
           GREETING: hello
+          SENDER: !Ref SenderIdentity
       Events:
         Api:
           Type: Api
@@ -72,8 +90,9 @@ def wait_for(condition: Callable[[], bool], seconds: float = 20) -> bool:
     return False
 
 
-@pytest.fixture
-def extended_stack(tmp_path: Path) -> Iterator[tuple[LocalStack, Path]]:
+@pytest.fixture(scope="module")
+def extended_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalStack, Path]]:
+    tmp_path = tmp_path_factory.mktemp("extended")
     # Given a copy of the template with three more functions: a route, a schedule, a stream
     for folder in ("functions", "layers"):
         (tmp_path / folder).symlink_to(REPO_ROOT / folder)
@@ -123,3 +142,49 @@ def test_added_route_schedule_and_stream_trigger_are_served(
     stream = next(e for e in events if "Records" in e)
     assert stream["Records"][0]["eventName"] == "INSERT"
     assert os.environ.get("GREETING") is None  # the function's environment stayed its own
+
+
+def test_mail_a_function_sends_is_in_the_outbox_with_its_link(
+    extended_stack: tuple[LocalStack, Path],
+) -> None:
+    stack, _ = extended_stack
+    url = f"http://127.0.0.1:{stack.settings.api_port}"
+    # When the function (which sends a notice e-mail) is called
+    assert httpx.get(f"{url}/hello/mail", timeout=30).status_code == 200
+    # Then the outbox lists the mail, newest first, with its link clickable
+    mails = httpx.get(f"{url}/_local/outbox.json", timeout=10).json()
+    page = httpx.get(f"{url}/_local/outbox", timeout=10).text
+    assert mails[0]["subject"] == "Your notice"
+    assert mails[0]["to"] == ["person@example.com"]
+    assert mails[0]["links"] == ["http://127.0.0.1/letter/abc"]
+    assert '<a href="http://127.0.0.1/letter/abc"' in page
+
+
+def test_without_java_dynamodb_is_served_by_moto_with_a_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a machine without Java 17+
+    monkeypatch.setattr("infra.local.java_available", lambda: False)
+    messages: list[str] = []
+    settings = Settings(
+        api_port=free_port(),
+        dynamodb_port=free_port(),
+        moto_port=free_port(),
+        data_dir=tmp_path / "data",
+        seed=False,
+    )
+    stack = LocalStack(settings, log=messages.append)
+    # When the stack starts
+    stack.start()
+    try:
+        response = httpx.get(
+            f"http://127.0.0.1:{settings.api_port}/offices", params={"zip": "96813"}, timeout=30
+        )
+    finally:
+        stack.stop()
+    # Then it said so, and the API still works on moto's DynamoDB
+    assert any("WARNING" in message and "IN MEMORY" in message for message in messages)
+    assert stack.endpoints is not None
+    assert stack.endpoints.dynamodb == stack.endpoints.moto
+    assert response.status_code == 200
+    assert response.json() == {"offices": []}
