@@ -184,3 +184,16 @@ def applicant(
     email: str | None = "maria@example.com",
 ) -> dict[str, Any]:
     return {"name": name, "dateOfBirth": dob, "phone": phone, "email": email}
+
+
+def booking_body(slot_id: str, **overrides: Any) -> dict[str, Any]:
+    """A valid POST /appointments body for `slot_id`; keyword arguments replace fields."""
+    body = {
+        "officeId": slot_id.split(":", maxsplit=1)[0],
+        "service": "adit-stamp",
+        "slotId": slot_id,
+        "applicant": applicant(),
+        "language": "es",
+    }
+    body.update(overrides)
+    return body

@@ -29,6 +29,7 @@ from infra.seed import seed_offices
 from tests.helpers import (
     TABLE_NAMES,
     applicant,
+    booking_body,
     call,
     create_secret,
     make_resources,
@@ -113,12 +114,9 @@ def measure(endpoint_url: str, day: str) -> list[tuple[str, list[float], list[fl
         response = call(
             "POST",
             "/appointments",
-            body={
-                "officeId": "new-york",
-                "service": "adit-stamp",
-                "slotId": slot_id,
-                "applicant": applicant(name=f"Bench Person{person}", email=None),
-            },
+            body=booking_body(
+                slot_id, applicant=applicant(name=f"Bench Person{person}", email=None)
+            ),
         )
         assert response.status == 201, response.body
         return {"confirmation": response.body["confirmationNumber"], "pin": response.body["pin"]}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from pynamodb.transactions import TransactWrite
@@ -12,7 +13,7 @@ from pynamodb.transactions import TransactWrite
 from appointments.models import SlotModel, transaction_connection
 from appointments.offices import Office
 from infra.seed import open_weekdays, seed_offices
-from tests.helpers import applicant, call, count_dynamodb_calls, next_weekday
+from tests.helpers import applicant, booking_body, call, count_dynamodb_calls, next_weekday
 
 
 @pytest.fixture
@@ -21,7 +22,7 @@ def day(offices: dict[str, Office]) -> str:
     return next_weekday().isoformat()
 
 
-def slots(office_id: str, day: str) -> list[dict[str, object]]:
+def slots(office_id: str, day: str) -> list[dict[str, Any]]:
     response = call(
         "GET", f"/offices/{office_id}/slots", query={"date": day, "service": "adit-stamp"}
     )
@@ -36,12 +37,7 @@ def test_book_view_reschedule_cancel(day: str) -> None:
     booked = call(
         "POST",
         "/appointments",
-        body={
-            "officeId": "new-york",
-            "service": "adit-stamp",
-            "slotId": first["slotId"],
-            "applicant": applicant(),
-        },
+        body=booking_body(first["slotId"], applicant=applicant()),
     ).body
     pin = {"X-Appointment-Pin": booked["pin"]}
     path = f"/appointments/{booked['confirmationNumber']}"
@@ -67,12 +63,7 @@ def test_round_trips_on_dynamodb_local(day: str) -> None:
         response = call(
             "POST",
             "/appointments",
-            body={
-                "officeId": "honolulu",
-                "service": "adit-stamp",
-                "slotId": first["slotId"],
-                "applicant": applicant(phone="+18085550143"),
-            },
+            body=booking_body(first["slotId"], applicant=applicant(phone="+18085550143")),
         )
     assert response.status == 201, response.body
     assert dict(calls) == {"TransactWriteItems": 1}
@@ -83,17 +74,14 @@ def test_full_slot_reason_is_read_from_the_cancellation_reasons(
 ) -> None:
     # Given a slot whose seats are all taken
     slot = slots("new-york", day)[0]
-    for person in range(int(slot["available"])):  # type: ignore[call-overload]
+    for person in range(int(slot["available"])):
         assert (
             call(
                 "POST",
                 "/appointments",
-                body={
-                    "officeId": "new-york",
-                    "service": "adit-stamp",
-                    "slotId": slot["slotId"],
-                    "applicant": applicant(name=f"Person {person}", dob="1970-01-01"),
-                },
+                body=booking_body(
+                    slot["slotId"], applicant=applicant(name=f"Person {person}", dob="1970-01-01")
+                ),
             ).status
             == 201
         )
@@ -101,12 +89,7 @@ def test_full_slot_reason_is_read_from_the_cancellation_reasons(
     response = call(
         "POST",
         "/appointments",
-        body={
-            "officeId": "new-york",
-            "service": "adit-stamp",
-            "slotId": slot["slotId"],
-            "applicant": applicant(name="Person 0", dob="1970-01-01"),
-        },
+        body=booking_body(slot["slotId"], applicant=applicant(name="Person 0", dob="1970-01-01")),
     )
     # Then both reasons failed, and the answer names the one that needs action first
     assert response.status == 409

@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from appointments.models import AppointmentModel
-from tests.helpers import call
-from tests.unit.test_booking_api import booking_body, first_free_slot
+from tests.helpers import booking_body, call
+from tests.unit.test_booking_api import first_free_slot
 
 pytestmark = pytest.mark.usefixtures("open_slots")
 

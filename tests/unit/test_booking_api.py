@@ -10,7 +10,7 @@ import pytest
 
 from appointments import booking
 from appointments.models import AppointmentModel
-from tests.helpers import applicant, call, next_weekday
+from tests.helpers import applicant, booking_body, call, next_weekday
 
 pytestmark = pytest.mark.usefixtures("open_slots")
 
@@ -22,18 +22,6 @@ def first_free_slot(office_id: str = "new-york", service: str = "adit-stamp") ->
     )
     assert response.status == 200, response.body
     return str(response.body["slots"][0]["slotId"])
-
-
-def booking_body(slot_id: str, **overrides: Any) -> dict[str, Any]:
-    body = {
-        "officeId": slot_id.split(":", maxsplit=1)[0],
-        "service": "adit-stamp",
-        "slotId": slot_id,
-        "applicant": applicant(),
-        "language": "es",
-    }
-    body.update(overrides)
-    return body
 
 
 def test_booking_returns_confirmation_number_and_pin() -> None:

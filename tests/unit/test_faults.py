@@ -12,8 +12,8 @@ import pytest
 from botocore.awsrequest import AWSResponse, HTTPHeaders
 
 from appointments.models import transaction_connection
-from tests.helpers import call
-from tests.unit.test_booking_api import book, booking_body, free_slots
+from tests.helpers import booking_body, call
+from tests.unit.test_booking_api import book, free_slots
 
 pytestmark = pytest.mark.usefixtures("open_slots")
 

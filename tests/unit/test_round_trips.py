@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers import call, count_dynamodb_calls
-from tests.unit.test_booking_api import book, booking_body, free_slots
+from tests.helpers import booking_body, call, count_dynamodb_calls
+from tests.unit.test_booking_api import book, free_slots
 
 pytestmark = pytest.mark.usefixtures("open_slots")
 
