@@ -112,7 +112,7 @@ class LocalStack:
             self._seed(environments[specs[0].logical_id])
         self._start_functions(specs, environments, references)
         self._start_streams(specs, references)
-        self._start_schedules(specs)
+        self._start_schedules(specs, references)
         self._start_gateway(template, specs, references)
 
     # ------------------------------------------------------------------------ engines
@@ -236,8 +236,8 @@ class LocalStack:
 
         return deliver
 
-    def _start_schedules(self, specs: list[FunctionSpec]) -> None:
-        scheduled = scheduled_functions(specs)
+    def _start_schedules(self, specs: list[FunctionSpec], references: References) -> None:
+        scheduled = scheduled_functions(specs, references)
         if not scheduled:
             return
         self.log(f"Firing {len(scheduled)} schedule(s) now, then on their template schedules")

@@ -81,7 +81,9 @@ def build_resolver() -> APIGatewayRestResolver:
     """One resolver serving every function's routes, as the functions' own resolvers do."""
     app = APIGatewayRestResolver(enable_validation=True)
     for directory in function_dirs():
-        app.include_router(function_router(load_function_module(directory)))
+        module = load_function_module(directory)
+        if hasattr(module, "router"):  # functions run by a schedule serve no route
+            app.include_router(function_router(module))
     return app
 
 

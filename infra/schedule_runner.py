@@ -17,7 +17,7 @@ from typing import Any
 
 from infra.lambda_runtime import Invocation
 from infra.schedules import Schedule, parse
-from infra.template import FunctionSpec
+from infra.template import FunctionSpec, References, resolve
 
 SCHEDULE_EVENT_TYPES = ("ScheduleV2", "Schedule")
 
@@ -31,14 +31,17 @@ class ScheduledFunction:
     kind: str
 
 
-def scheduled_functions(specs: list[FunctionSpec]) -> list[ScheduledFunction]:
+def scheduled_functions(
+    specs: list[FunctionSpec], references: References | None = None
+) -> list[ScheduledFunction]:
+    """The schedules of the template's functions, with Ref/Sub in their settings resolved."""
     found = []
     for spec in specs:
         for event_name, event in spec.events.items():
             kind = event.get("Type")
             if kind not in SCHEDULE_EVENT_TYPES:
                 continue
-            properties = event.get("Properties", {})
+            properties = resolve(event.get("Properties", {}), references or References())
             if properties.get("State", "ENABLED") == "DISABLED" or not properties.get(
                 "Enabled", True
             ):

@@ -226,7 +226,19 @@ def _join(argument: Any, references: References) -> str:
     return str(separator).join(str(resolve(item, references)) for item in items)
 
 
+def _select(argument: Any, references: References) -> Any:
+    index, items = argument
+    return resolve(items, references)[int(resolve(index, references))]
+
+
+def _split(argument: Any, references: References) -> list[str]:
+    separator, text = argument
+    return str(resolve(text, references)).split(str(separator))
+
+
 _INTRINSICS: dict[str, Callable[[Any, References], Any]] = {
+    "Fn::Select": _select,
+    "Fn::Split": _split,
     "Ref": lambda argument, references: references.ref(argument),
     "Fn::GetAtt": lambda argument, references: references.get_att(*argument),
     "Fn::Sub": _sub,
@@ -235,7 +247,8 @@ _INTRINSICS: dict[str, Callable[[Any, References], Any]] = {
 
 
 def resolve(value: Any, references: References) -> Any:
-    """Evaluate the intrinsic functions the template uses (Ref, GetAtt, Sub, Join)."""
+    """Evaluate the intrinsic functions the template uses (Ref, GetAtt, Sub, Join, Select,
+    Split)."""
     if isinstance(value, list):
         return [resolve(item, references) for item in value]
     if not isinstance(value, dict):

@@ -18,8 +18,15 @@ from typing import Any
 import boto3
 from aws_lambda_powertools.utilities import parameters
 
+from appointments.business_days import business_days_after, local_today
 from appointments.models import ALL_MODELS, transaction_connection
-from appointments.offices import catalogue
+from appointments.offices import (
+    Office,
+    catalogue,
+    office_from_catalogue_entry,
+    office_from_model,
+)
+from appointments.slots import OpenedDay, open_day
 from infra.template import create_tables, load_template
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -197,3 +204,30 @@ def booking_body(slot_id: str, **overrides: Any) -> dict[str, Any]:
     }
     body.update(overrides)
     return body
+
+
+def open_weekdays(offices: list[Office], first_day: date, days: int) -> list[OpenedDay]:
+    """Open `days` weekdays from `first_day` for every office, holidays or not (tests book
+    on these days whatever the calendar says)."""
+    opened: list[OpenedDay] = []
+    day = first_day
+    remaining = days
+    while remaining:
+        if day.weekday() < 5:
+            opened.extend(open_day(office, day) for office in offices)
+            remaining -= 1
+        day += timedelta(days=1)
+    return opened
+
+
+def sample_offices() -> dict[str, Office]:
+    """The sample catalogue (infra/offices.json) as domain objects, without a database."""
+    entries = json.loads((REPO_ROOT / "infra" / "offices.json").read_text())["offices"]
+    offices = (office_from_model(office_from_catalogue_entry(entry)) for entry in entries)
+    return {office.office_id: office for office in offices}
+
+
+def next_business_day(office_id: str) -> date:
+    """The day the release opens next for an office of the sample catalogue."""
+    office = sample_offices()[office_id]
+    return business_days_after(office, local_today(office, datetime.now(UTC)), 1)[0]

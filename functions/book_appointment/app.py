@@ -16,7 +16,6 @@ from appointments import booking
 from appointments.api import (
     IDEMPOTENCY_HEADER,
     appointment_out,
-    count,
     documented,
     lambda_entry,
     make_resolver,
@@ -24,6 +23,7 @@ from appointments.api import (
 )
 from appointments.applicants import normalise_phone
 from appointments.errors import InvalidRequest
+from appointments.observability import count
 from appointments.schemas import BookingIn, BookingOut
 from appointments.services import Service, normalise_case_number
 from appointments.slots import SlotId

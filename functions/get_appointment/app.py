@@ -11,12 +11,12 @@ from appointments import access
 from appointments.api import (
     PIN_HEADER,
     appointment_out,
-    count,
     documented,
     lambda_entry,
     make_resolver,
     utc_now,
 )
+from appointments.observability import count
 from appointments.schemas import AppointmentOut, Pin
 
 router = Router()

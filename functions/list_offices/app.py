@@ -8,8 +8,9 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from appointments import offices
-from appointments.api import count, documented, lambda_entry, make_resolver, office_out
+from appointments.api import documented, lambda_entry, make_resolver, office_out
 from appointments.errors import InvalidRequest
+from appointments.observability import count
 from appointments.schemas import OfficesOut
 
 router = Router()

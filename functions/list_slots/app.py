@@ -9,7 +9,8 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
 from appointments import slots
-from appointments.api import count, documented, lambda_entry, make_resolver, utc_now
+from appointments.api import documented, lambda_entry, make_resolver, utc_now
+from appointments.observability import count
 from appointments.offices import catalogue
 from appointments.schemas import ServiceCode, SlotOut, SlotsOut
 from appointments.services import Service, check_service_allowed

@@ -13,9 +13,10 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from appointments import lookup
-from appointments.api import count, documented, lambda_entry, make_resolver, utc_now
+from appointments.api import documented, lambda_entry, make_resolver, utc_now
 from appointments.applicants import normalise_phone
 from appointments.errors import InvalidRequest
+from appointments.observability import count
 from appointments.schemas import LookupIn, LookupOut
 
 router = Router()

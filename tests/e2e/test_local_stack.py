@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from infra.dynamodb_local import free_port
-from tests.helpers import REPO_ROOT, applicant, next_weekday
+from tests.helpers import REPO_ROOT, applicant, booking_body, next_business_day
 
 STARTUP_SECONDS = 180
 
@@ -125,9 +125,9 @@ def book_body(slot_id: str) -> dict[str, Any]:
 
 def test_book_change_cancel_and_restart_over_http(stack: RunningStack) -> None:
     api = httpx.Client(base_url=stack.url, timeout=30)
-    # Given the office for a Honolulu ZIP code and its free slots on the next weekday
+    # Given the office for a Honolulu ZIP code and its free slots on its next business day
     office = api.get("/offices", params={"zip": "96813"}).json()["offices"][0]
-    day = next_weekday().isoformat()
+    day = next_business_day("honolulu").isoformat()
     listing = api.get(
         f"/offices/{office['officeId']}/slots", params={"date": day, "service": "adit-stamp"}
     ).json()["slots"]

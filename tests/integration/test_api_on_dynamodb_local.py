@@ -12,8 +12,15 @@ from pynamodb.transactions import TransactWrite
 
 from appointments.models import SlotModel, transaction_connection
 from appointments.offices import Office
-from infra.seed import open_weekdays, seed_offices
-from tests.helpers import applicant, booking_body, call, count_dynamodb_calls, next_weekday
+from infra.seed import seed_offices
+from tests.helpers import (
+    applicant,
+    booking_body,
+    call,
+    count_dynamodb_calls,
+    next_weekday,
+    open_weekdays,
+)
 
 
 @pytest.fixture

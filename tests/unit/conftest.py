@@ -10,10 +10,16 @@ from typing import Any
 import pytest
 from moto import mock_aws
 
-from appointments.api import logger
+from appointments.observability import logger
 from appointments.offices import Office
-from infra.seed import open_weekdays, seed_offices
-from tests.helpers import create_secret, make_resources, next_weekday, reset_connections
+from infra.seed import seed_offices
+from tests.helpers import (
+    create_secret,
+    make_resources,
+    next_weekday,
+    open_weekdays,
+    reset_connections,
+)
 
 UNIT_TEST_OFFICES = ("new-york", "honolulu", "arlington-asylum")
 

@@ -54,7 +54,15 @@ EXPECTED_DYNAMODB_ACTIONS: dict[str, dict[str, set[str]]] = {
         "ApplicantsTable": {"dynamodb:GetItem", "dynamodb:UpdateItem"},
         "AppointmentsTable": {"dynamodb:UpdateItem"},
     },
+    # Opening slots: a Query of the day, conditional puts in transactions.
+    "ReleaseSlotsFunction": {
+        "OfficesTable": {"dynamodb:Scan"},
+        "SlotsTable": {"dynamodb:Query", "dynamodb:PutItem"},
+    },
 }
+# Functions run by a schedule rather than an API route.
+SCHEDULED_FUNCTIONS = {"ReleaseSlotsFunction"}
+API_FUNCTIONS = set(EXPECTED_DYNAMODB_ACTIONS) - SCHEDULED_FUNCTIONS
 # Functions that check PINs or derive keys, and so read the HMAC secret.
 SECRET_READERS = {
     "BookAppointmentFunction",
@@ -288,8 +296,21 @@ def test_every_function_has_exactly_one_api_event_on_the_api(
     rest_apis = {
         name: [event["Properties"].get("RestApiId") for event in _api_events(function)]
         for name, function in functions.items()
+        if name in API_FUNCTIONS
     }
-    assert rest_apis == {name: [{"Ref": "Api"}] for name in functions}
+    assert rest_apis == {name: [{"Ref": "Api"}] for name in API_FUNCTIONS}
+
+
+def test_scheduled_functions_run_on_business_days_in_a_set_time_zone(
+    functions: dict[str, dict[str, Any]],
+) -> None:
+    for name in SCHEDULED_FUNCTIONS:
+        events = list(functions[name]["Properties"]["Events"].values())
+        assert [event["Type"] for event in events] == ["ScheduleV2"]
+        properties = events[0]["Properties"]
+        assert properties["ScheduleExpressionTimezone"] == {"Ref": "ReleaseTimeZone"}
+        assert "MON-FRI" in properties["ScheduleExpression"]["Fn::Sub"][0]
+        assert properties["DeadLetterConfig"] == {"Type": "SQS"}
 
 
 def test_every_function_directory_is_deployed_by_one_function(
@@ -303,7 +324,7 @@ def test_every_function_directory_is_deployed_by_one_function(
     assert code_uris == directories
 
 
-@pytest.mark.parametrize("function_id", sorted(EXPECTED_DYNAMODB_ACTIONS))
+@pytest.mark.parametrize("function_id", sorted(API_FUNCTIONS))
 def test_api_event_matches_the_route_the_function_registers(
     functions: dict[str, dict[str, Any]], function_id: str
 ) -> None:

@@ -14,19 +14,18 @@ from http import HTTPStatus
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 from pynamodb.exceptions import PynamoDBException
 
 from appointments.errors import AppointmentError, Throttled
 from appointments.models import AppointmentModel
+from appointments.observability import count, logger, metrics
 from appointments.offices import OfficeMatch, catalogue
 from appointments.schemas import (
     AddressOut,
@@ -36,9 +35,6 @@ from appointments.schemas import (
     OfficeOut,
 )
 from appointments.transactions import raise_if_throttled
-
-logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "appointments"))
-metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "Appointments"))
 
 PIN_HEADER = "X-Appointment-Pin"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -58,11 +54,6 @@ def documented(status: int, model: type[BaseModel], description: str) -> dict[in
         "content": {"application/json": {"model": model}},
     }
     return {status: success, **ERROR_RESPONSES}
-
-
-def count(metric: str) -> None:
-    """Add one to a business metric (CloudWatch embedded metric format, flushed per request)."""
-    metrics.add_metric(name=metric, unit=MetricUnit.Count, value=1)
 
 
 def utc_now() -> datetime:

@@ -22,6 +22,8 @@ class Settings(BaseSettings):
     idempotency_hours: int = Field(default=24, alias="IDEMPOTENCY_HOURS", ge=1)
     # Notice recoveries allowed per applicant per hour (POST /appointments/lookup).
     lookups_per_hour: int = Field(default=3, alias="LOOKUPS_PER_HOUR", ge=1)
+    # Business days each release opens ahead (1: the next business day).
+    release_horizon_days: int = Field(default=1, alias="RELEASE_HORIZON_DAYS", ge=1, le=60)
     office_cache_seconds: int = Field(default=300, alias="OFFICE_CACHE_SECONDS", ge=0)
 
 

@@ -11,6 +11,7 @@ import math
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 import zipcodes
@@ -24,6 +25,7 @@ INTERNATIONAL_OFFICE = "international_office"
 ASYLUM_OFFICE = "asylum_office"
 DOMESTIC_KINDS = frozenset({FIELD_OFFICE, ASYLUM_OFFICE})
 EARTH_RADIUS_MILES = 3958.8
+WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,12 @@ class Office:
     slot_minutes: int = 30
     capacity: int = 1
     closures: tuple[str, ...] = ()
+
+    def hours_on(self, day: date) -> list[list[str]]:
+        """Opening windows (["08:00", "12:00"], …) on `day`'s weekday; none on a closure."""
+        if day.isoformat() in self.closures:
+            return []
+        return self.opening_hours.get(WEEKDAY_KEYS[day.weekday()], [])
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,6 @@ from appointments.errors import InvalidRequest
 from appointments.models import SlotModel, transaction_connection
 from appointments.offices import Office
 
-WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MAX_TRANSACTION_ITEMS = 100
 
 
@@ -82,11 +81,9 @@ def slot_key(slot_id: SlotId) -> tuple[str, str]:
 
 def slot_starts(office: Office, day: date) -> list[str]:
     """Local start times ("HH:MM") of a day's slots, from the office's opening hours."""
-    if day.isoformat() in office.closures:
-        return []
     starts = []
     step = timedelta(minutes=office.slot_minutes)
-    for window_start, window_end in office.opening_hours.get(WEEKDAY_KEYS[day.weekday()], []):
+    for window_start, window_end in office.hours_on(day):
         cursor = datetime.combine(day, time.fromisoformat(window_start))
         end = datetime.combine(day, time.fromisoformat(window_end))
         while cursor + step <= end:
@@ -101,20 +98,35 @@ def _chunks(items: list[SlotModel], size: int) -> Iterator[list[SlotModel]]:
 
 
 def open_day(office: Office, day: date, *, starts: Iterable[str] | None = None) -> OpenedDay:
-    """Create the slots of `day` that do not exist yet; never touches an existing slot.
+    """Create the slots of `day` that do not exist yet; never writes over an existing slot.
 
-    One Query finds what is already open; the missing slots are written in transactions of
-    conditional puts (attribute_not_exists), so a concurrent release cannot reset a slot that
-    has bookings: the conditions make it fail, and the slot is then skipped.
+    A day not opened yet (the daily case) costs one request: a transaction of conditional puts
+    (attribute_not_exists) of up to 100 slots. If any of them exists, that transaction changes
+    nothing; one Query then finds what is there and only the missing slots are written, the
+    same way. So running twice, or concurrently, creates nothing twice and never resets a slot
+    that has bookings.
     """
-    wanted = list(starts) if starts is not None else slot_starts(office, day)
-    key = office_day(office.office_id, day)
-    present = {slot.start_time for slot in SlotModel.query(key, consistent_read=True)}
-    missing = [_new_slot(office, day, start) for start in wanted if start not in present]
-    created = 0
-    for chunk in _chunks(missing, MAX_TRANSACTION_ITEMS):
-        created += _put_new_slots(chunk)
+    times = list(starts) if starts is not None else slot_starts(office, day)
+    wanted = [_new_slot(office, day, start) for start in times]
+    if len(wanted) <= MAX_TRANSACTION_ITEMS and _put_all_or_nothing(wanted):
+        return OpenedDay(office.office_id, day, len(wanted), 0)
+    present = _present_starts(office, day)
+    missing = [slot for slot in wanted if slot.start_time not in present]
+    created = sum(_put_new_slots(chunk) for chunk in _chunks(missing, MAX_TRANSACTION_ITEMS))
     return OpenedDay(office.office_id, day, created, len(wanted) - created)
+
+
+def plan_day(office: Office, day: date) -> OpenedDay:
+    """What open_day would do, without writing: for a dry run."""
+    wanted = slot_starts(office, day)
+    present = _present_starts(office, day)
+    missing = [start for start in wanted if start not in present]
+    return OpenedDay(office.office_id, day, len(missing), len(wanted) - len(missing))
+
+
+def _present_starts(office: Office, day: date) -> set[str]:
+    key = office_day(office.office_id, day)
+    return {slot.start_time for slot in SlotModel.query(key, consistent_read=True)}
 
 
 def _new_slot(office: Office, day: date, start: str) -> SlotModel:
@@ -130,15 +142,24 @@ def _new_slot(office: Office, day: date, start: str) -> SlotModel:
     )
 
 
-def _put_new_slots(slots: list[SlotModel]) -> int:
+def _put_all_or_nothing(slots: list[SlotModel]) -> bool:
+    """One transaction creating every slot, or none if any exists (or DynamoDB refused)."""
+    if not slots:
+        return True
     try:
         with TransactWrite(connection=transaction_connection()) as transaction:
             for slot in slots:
                 transaction.save(slot, condition=SlotModel.office_day.does_not_exist())
     except TransactWriteError:
-        # Another release created some of them meanwhile: create the rest one by one.
-        return sum(_put_if_absent(slot) for slot in slots)
-    return len(slots)
+        return False
+    return True
+
+
+def _put_new_slots(slots: list[SlotModel]) -> int:
+    if _put_all_or_nothing(slots):
+        return len(slots)
+    # Another release created some of them meanwhile: create the rest one by one.
+    return sum(_put_if_absent(slot) for slot in slots)
 
 
 def _put_if_absent(slot: SlotModel) -> bool:
