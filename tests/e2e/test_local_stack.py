@@ -115,12 +115,7 @@ def stack(tmp_path: Path) -> Iterator[RunningStack]:
 
 
 def book_body(slot_id: str) -> dict[str, Any]:
-    return {
-        "officeId": slot_id.split(":", maxsplit=1)[0],
-        "service": "adit-stamp",
-        "slotId": slot_id,
-        "applicant": applicant(phone="+18085550143"),
-    }
+    return booking_body(slot_id, applicant=applicant(phone="+18085550143"))
 
 
 def test_book_change_cancel_and_restart_over_http(stack: RunningStack) -> None:
