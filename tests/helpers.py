@@ -7,7 +7,7 @@ import json
 import sys
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
@@ -143,9 +143,12 @@ def reset_connections() -> None:
 
 
 def create_secret(endpoint_url: str | None = None) -> None:
-    boto3.client("secretsmanager", endpoint_url=endpoint_url).create_secret(
-        Name=SECRET_NAME, SecretString="test-secret-0123456789abcdef0123456789abcdef"
-    )
+    """The service secret, if absent (moto's backends are shared by everything in-process)."""
+    client = boto3.client("secretsmanager", endpoint_url=endpoint_url)
+    with suppress(client.exceptions.ResourceExistsException):
+        client.create_secret(
+            Name=SECRET_NAME, SecretString="test-secret-0123456789abcdef0123456789abcdef"
+        )
 
 
 def make_resources(endpoint_url: str | None = None) -> None:

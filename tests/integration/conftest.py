@@ -28,9 +28,7 @@ def secrets_endpoint() -> Iterator[str]:
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
-    endpoint = f"http://127.0.0.1:{port}"
-    create_secret(endpoint)
-    yield endpoint
+    yield f"http://127.0.0.1:{port}"
     server.stop()
 
 
@@ -47,6 +45,9 @@ def local_aws(
         if name in existing:
             client.delete_table(TableName=name)
     make_resources(dynamodb_local.endpoint_url)
+    # Created for every test: moto's backends live in this process, and a unit test's
+    # mock_aws() in the same worker resets them.
+    create_secret(secrets_endpoint)
     yield
     reset_connections()
 
