@@ -6,6 +6,7 @@ field and the problem, never the value sent, so personal data is not echoed or l
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import traceback
 from collections.abc import Callable
@@ -202,18 +203,11 @@ def appointment_out(appointment: AppointmentModel) -> dict[str, Any]:
 
 def office_out(match: OfficeMatch) -> OfficeOut:
     office = match.office
-    address = office.address
     return OfficeOut(
         office_id=office.office_id,
         name=office.name,
         kind=office.kind,  # type: ignore[arg-type]
-        address=AddressOut(
-            street=address.street,
-            city=address.city,
-            state=address.state,
-            postal_code=address.postal_code,
-            country=address.country,
-        ),
+        address=AddressOut(**dataclasses.asdict(office.address)),
         time_zone=office.time_zone,
         services=list(office.services),  # type: ignore[arg-type]
         opening_hours=office.opening_hours,
