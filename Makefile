@@ -19,7 +19,7 @@ bench: dynamodb-local
 	@PYTHONPATH=layers/appointments:. $(BIN)/python -W ignore -m tests.bench.release_bench
 
 # The whole system on http://127.0.0.1:3000 (settings: see infra/local.py). Ctrl-C stops it.
-run: install
+run: install catalogues system-packages
 	@echo "==> Starting the local stack (Ctrl-C to stop)"
 	@$(BIN)/python -m infra.local
 
@@ -39,7 +39,7 @@ deploy: $(SAM) layers/appointments/requirements.txt
 	@$(SAM) deploy $(if $(wildcard .aws-sam/deployed),,--guided)
 	@touch .aws-sam/deployed
 
-.PHONY: run deploy bench install test lint typecheck template-lint openapi unit integration dynamodb-local clean
+.PHONY: run deploy bench install test lint catalogues messages system-packages typecheck template-lint openapi unit integration dynamodb-local clean
 
 $(UV):
 	@echo "==> Installing uv $(UV_VERSION) into .cache/uv"
@@ -78,7 +78,25 @@ unit: install
 integration: dynamodb-local
 	@$(BIN)/pytest tests/integration
 
-test: lint typecheck template-lint dynamodb-local
+# What WeasyPrint needs to draw the notice: pango and the Noto fonts of all 12 languages
+# (Debian packages; installed when missing, with sudo unless root).
+SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-core fonts-noto-cjk
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+system-packages:
+	@dpkg -s $(SYSTEM_PACKAGES) >/dev/null 2>&1 || { \
+	  echo "==> Installing $(SYSTEM_PACKAGES) (apt-get)"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(SYSTEM_PACKAGES) >/dev/null; }
+
+# The notice's translations: .po files in the repository, compiled here to .mo.
+catalogues: install
+	@$(BIN)/pybabel -q compile -d templates/locale -D messages
+
+# Refresh templates/locale/messages.pot after changing translatable strings (a test checks it).
+messages:
+	@$(BIN)/pybabel extract -F babel.cfg -k N_ -o templates/locale/messages.pot --no-location --omit-header .
+
+test: lint typecheck template-lint dynamodb-local catalogues system-packages
 	@echo "==> pytest (unit, integration on DynamoDB Local)"
 	@$(BIN)/pytest -n 2 --dist loadfile
 

@@ -1,0 +1,171 @@
+"""The printable appointment notice, rendered with Jinja2 in the appointment's language.
+
+Strings are translated with gettext catalogues (templates/locale/<language>/LC_MESSAGES),
+dates and times are written for the language with Babel, in the office's time zone, and
+Arabic is laid out right to left. The PIN is never part of a notice. Everything the
+applicant typed is escaped (Jinja2 autoescape).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import segno
+from babel import Locale
+from babel.dates import format_date, format_time
+from babel.support import NullTranslations, Translations
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from appointments.offices import Office
+from appointments.services import Service
+
+LANGUAGES = ("en", "es", "fr", "zh", "vi", "ko", "ru", "ar", "ht", "pt", "tl", "pl")
+# Babel's locale for each language of the service.
+BABEL_LOCALES = {
+    "en": "en_US",
+    "es": "es_US",
+    "fr": "fr",
+    "zh": "zh_Hans_CN",
+    "vi": "vi",
+    "ko": "ko",
+    "ru": "ru",
+    "ar": "ar",
+    "ht": "ht",
+    "pt": "pt_BR",
+    "tl": "fil",
+    "pl": "pl",
+}
+# CLDR has no Haitian Creole day and month names (Babel falls back to French).
+_HT_DAYS = ("lendi", "madi", "mèkredi", "jedi", "vandredi", "samdi", "dimanch")
+_HT_MONTHS = (
+    "janvye", "fevriye", "mas", "avril", "me", "jen",
+    "jiyè", "out", "septanm", "oktòb", "novanm", "desanm",
+)  # fmt: skip
+
+
+def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "translate later"
+    return message
+
+
+SERVICE_NAMES = {
+    Service.ADIT_STAMP: N_("ADIT stamp (temporary proof of permanent residence)"),
+    Service.EMERGENCY_ADVANCE_PAROLE: N_("Emergency advance parole"),
+    Service.IMMIGRATION_JUDGE_GRANT: N_("Immigration judge grant"),
+    Service.OTHER: N_("Other services"),
+    Service.ASYLUM: N_("Asylum interview"),
+    Service.NACARA: N_("NACARA interview"),
+    Service.FEAR_SCREENING: N_("Credible or reasonable fear screening"),
+}
+
+
+def templates_dir() -> Path:
+    """templates/ of the repository, or NOTICE_TEMPLATES_DIR where the build puts it."""
+    configured = os.environ.get("NOTICE_TEMPLATES_DIR")
+    if configured:
+        return Path(configured)
+    return Path(__file__).resolve().parents[3] / "templates"
+
+
+@dataclass(frozen=True)
+class NoticeInput:
+    """What a notice shows: never the PIN."""
+
+    confirmation: str
+    status: str
+    name: str
+    service: str
+    case_number: str | None
+    start_utc: datetime
+    language: str
+
+
+@dataclass(frozen=True)
+class Notice:
+    language: str
+    direction: str
+    status: str
+    confirmation_number: str
+    applicant_name: str
+    service_name: str
+    case_number: str | None
+    date_text: str
+    time_text: str
+    office_name: str
+    address_lines: list[str]
+    qr_svg: str
+
+
+@cache
+def _translations(language: str) -> NullTranslations:
+    return Translations.load(str(templates_dir() / "locale"), [language], domain="messages")
+
+
+@cache
+def _environment(language: str) -> Environment:
+    environment = Environment(
+        loader=FileSystemLoader(str(templates_dir())),
+        autoescape=select_autoescape(["html", "j2"]),
+        extensions=["jinja2.ext.i18n"],
+        auto_reload=False,
+    )
+    environment.install_gettext_translations(_translations(language), newstyle=True)  # type: ignore[attr-defined]
+    return environment
+
+
+def date_text(moment: datetime, language: str) -> str:
+    if language == "ht":
+        day, month = _HT_DAYS[moment.weekday()], _HT_MONTHS[moment.month - 1]
+        return f"{day} {moment.day} {month} {moment.year}"
+    return format_date(moment.date(), "full", locale=BABEL_LOCALES[language])
+
+
+def time_text(moment: datetime, language: str) -> str:
+    locale = BABEL_LOCALES["fr" if language == "ht" else language]
+    return format_time(moment.time(), "short", locale=locale)
+
+
+def _qr_svg(confirmation: str) -> str:
+    svg: str = segno.make(confirmation, error="m").svg_inline(scale=4, omitsize=True)
+    return svg
+
+
+def notice_for(data: NoticeInput, office: Office) -> Notice:
+    language = data.language if data.language in LANGUAGES else "en"
+    gettext = _translations(language).gettext
+    local_start = data.start_utc.astimezone(ZoneInfo(office.time_zone))
+    address = office.address
+    city_line = " ".join(
+        part for part in (address.city, address.state, address.postal_code) if part
+    )
+    return Notice(
+        language=language,
+        direction=Locale.parse(BABEL_LOCALES[language]).text_direction,
+        status=data.status,
+        confirmation_number=data.confirmation,
+        applicant_name=data.name,
+        service_name=gettext(SERVICE_NAMES[Service(data.service)]),
+        case_number=data.case_number,
+        date_text=date_text(local_start, language),
+        time_text=time_text(local_start, language),
+        office_name=office.name,
+        address_lines=[address.street, city_line, address.country],
+        qr_svg=_qr_svg(data.confirmation),
+    )
+
+
+def render_html(data: NoticeInput, office: Office) -> str:
+    notice = notice_for(data, office)
+    return _environment(notice.language).get_template("notice.html.j2").render(notice=notice)
+
+
+def render_pdf(html: str) -> bytes:
+    """The notice as PDF (WeasyPrint; fonts from the system's Noto families)."""
+    import weasyprint  # noqa: PLC0415 - heavy (pango, cairo): only the renderer loads it
+
+    pdf: bytes = weasyprint.HTML(string=html, base_url=str(templates_dir())).write_pdf()
+    return pdf

@@ -1,0 +1,93 @@
+"""The notice as PDF: every language is drawn with the intended Noto fonts, every character
+has a glyph in them (no missing-glyph boxes), and the text can be read back."""
+
+from __future__ import annotations
+
+import io
+import re
+import subprocess
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any, cast
+
+import pytest
+from fontTools.ttLib import TTFont
+from pypdf import PdfReader
+
+from appointments.notices import LANGUAGES, NoticeInput, render_html, render_pdf
+from tests.helpers import sample_offices
+from tests.unit.test_notices import visible_text
+
+HONOLULU = sample_offices()["honolulu"]
+# The font families the notice's stylesheet asks for, as fontconfig names them.
+NOTICE_FONTS = ("Noto Sans", "Noto Sans CJK SC", "Noto Naskh Arabic")
+ALLOWED_EMBEDDED = re.compile(
+    r"^/[A-Z]{6}\+Noto-(Sans|Sans-Bold|Sans-CJK-SC|Naskh-Arabic)(-Bold)?$"
+)
+
+
+def notice(language: str) -> NoticeInput:
+    return NoticeInput(
+        confirmation="7K2M9QX4TR8",
+        status="booked",
+        name="María José García-López",
+        service="asylum",
+        case_number="ZAR2612345678",
+        start_utc=datetime(2026, 11, 27, 17, 45, tzinfo=UTC),
+        language=language,
+    )
+
+
+@cache
+def rendered(language: str) -> tuple[str, PdfReader]:
+    html = render_html(notice(language), HONOLULU)
+    return html, PdfReader(io.BytesIO(render_pdf(html)))
+
+
+@cache
+def covered_characters() -> frozenset[int]:
+    covered: set[int] = set()
+    for family in NOTICE_FONTS:
+        path = subprocess.run(
+            ["fc-match", "-f", "%{file}", family], capture_output=True, text=True, check=True
+        ).stdout
+        assert "Noto" in path, f"{family} is not installed (fonts-noto-core, fonts-noto-cjk)"
+        covered |= set(TTFont(path, fontNumber=0).getBestCmap())
+    return frozenset(covered)
+
+
+def embedded_fonts(reader: PdfReader) -> set[str]:
+    return {
+        str(font.get_object()["/BaseFont"])
+        for page in reader.pages
+        for font in cast(Any, page["/Resources"])["/Font"].values()
+    }
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_character_of_the_notice_has_a_glyph(language: str) -> None:
+    html, _ = rendered(language)
+    missing = {
+        f"U+{ord(character):04X}"
+        for character in visible_text(html)
+        if not character.isspace() and ord(character) not in covered_characters()
+    }
+    assert missing == set()
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_pdf_uses_only_the_notice_fonts(language: str) -> None:
+    _, reader = rendered(language)
+    fonts = embedded_fonts(reader)
+    assert fonts
+    assert {font for font in fonts if not ALLOWED_EMBEDDED.match(font)} == set()
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_pdf_text_reads_back(language: str) -> None:
+    _, reader = rendered(language)
+    text = "".join("".join(page.extract_text() for page in reader.pages).split())  # unwrapped
+    assert "7K2M9QX4TR8" in text
+    assert "ZAR2612345678" in text
+    if language in ("en", "es", "fr", "pt", "pl", "ht", "tl"):
+        assert "MaríaJoséGarcía-López" in text
