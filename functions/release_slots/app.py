@@ -43,7 +43,9 @@ def lambda_handler(event: dict[str, Any] | None, context: LambdaContext) -> dict
             "furthest_day": furthest,
         },
     )
-    if not summary.dry_run:
+    if summary.dry_run:
+        count("DryRunReleases")
+    else:
         count("OfficeDaysReleased", len(summary.days))
         count("SlotsOpened", summary.slots_opened)
         count("SlotsAlreadyPresent", summary.slots_present)
