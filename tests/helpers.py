@@ -18,6 +18,7 @@ from typing import Any
 import boto3
 from aws_lambda_powertools.utilities import parameters
 
+from appointments import letters
 from appointments.business_days import business_days_after, local_today
 from appointments.models import ALL_MODELS, transaction_connection
 from appointments.offices import (
@@ -27,7 +28,9 @@ from appointments.offices import (
     office_from_model,
 )
 from appointments.slots import OpenedDay, open_day
-from infra.template import create_tables, load_template
+from infra.gateway import LocalGateway, routes_from
+from infra.lambda_runtime import Invocation
+from infra.template import create_tables, function_specs, load_template
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TABLE_NAMES = {
@@ -101,24 +104,25 @@ class ApiResponse:
     body: Any
 
 
-ROUTES = {
-    ("GET", "/offices"): "list_offices",
-    ("POST", "/appointments"): "book_appointment",
-    ("POST", "/appointments/lookup"): "lookup_appointment",
-}
+@cache
+def _gateway() -> LocalGateway:
+    specs = function_specs(load_template(), REPO_ROOT)
+    return LocalGateway(routes_from(specs), invoke=lambda *_: Invocation(False, None, 0))
+
+
+@cache
+def _function_dirs() -> dict[str, str]:
+    return {
+        spec.logical_id: spec.code_dir.name for spec in function_specs(load_template(), REPO_ROOT)
+    }
 
 
 def _function_for(method: str, path: str) -> str:
-    if (method, path) in ROUTES:
-        return ROUTES[(method, path)]
-    parts = path.strip("/").split("/")
-    if parts[0] == "offices" and len(parts) == 3 and parts[2] == "slots":
-        return "list_slots"
-    if parts[0] == "appointments" and len(parts) == 3 and parts[2] == "slot" and method == "PUT":
-        return "reschedule_appointment"
-    if parts[0] == "appointments" and len(parts) == 2:
-        return {"GET": "get_appointment", "DELETE": "cancel_appointment"}[method]
-    raise KeyError(f"no function serves {method} {path}")
+    """The function directory API Gateway would invoke, from the template's routes."""
+    matched = _gateway().match(method, path)
+    if matched is None:
+        raise KeyError(f"no function serves {method} {path}")
+    return _function_dirs()[matched[0].function]
 
 
 def call(method: str, path: str, **kwargs: Any) -> ApiResponse:
@@ -139,6 +143,7 @@ def reset_connections() -> None:
     transaction_connection.cache_clear()
     catalogue.invalidate()
     parameters.clear_caches()
+    letters._s3.cache_clear()
     parameters.base.DEFAULT_PROVIDERS.clear()  # type: ignore[attr-defined]
 
 

@@ -7,6 +7,7 @@ import logging
 from collections.abc import Iterator
 from typing import Any
 
+import boto3
 import pytest
 from moto import mock_aws
 
@@ -30,6 +31,7 @@ def aws() -> Iterator[None]:
         reset_connections()
         make_resources()
         create_secret()
+        boto3.client("s3").create_bucket(Bucket="test-letters")
         yield
     reset_connections()
 

@@ -20,8 +20,10 @@ OPERATIONS = {
     ("delete", "/appointments/{confirmation}"),
     ("put", "/appointments/{confirmation}/slot"),
     ("post", "/appointments/lookup"),
+    ("get", "/appointments/{confirmation}/letter"),
 }
 PIN_OPERATIONS = [
+    ("get", "/appointments/{confirmation}/letter"),
     ("get", "/appointments/{confirmation}"),
     ("delete", "/appointments/{confirmation}"),
     ("put", "/appointments/{confirmation}/slot"),

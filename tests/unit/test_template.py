@@ -54,17 +54,28 @@ EXPECTED_DYNAMODB_ACTIONS: dict[str, dict[str, set[str]]] = {
         "ApplicantsTable": {"dynamodb:GetItem", "dynamodb:UpdateItem"},
         "AppointmentsTable": {"dynamodb:UpdateItem"},
     },
+    "GetLetterFunction": {
+        "AppointmentsTable": {"dynamodb:GetItem", "dynamodb:UpdateItem"},
+    },
+    # Rendering notices: the catalogue for the office, the letter bookkeeping on the item.
+    "RenderNoticesFunction": {
+        "OfficesTable": {"dynamodb:Scan"},
+        "AppointmentsTable": {"dynamodb:UpdateItem"},
+    },
     # Opening slots: a Query of the day, conditional puts in transactions.
     "ReleaseSlotsFunction": {
         "OfficesTable": {"dynamodb:Scan"},
         "SlotsTable": {"dynamodb:Query", "dynamodb:PutItem"},
     },
 }
-# Functions run by a schedule rather than an API route.
+# Functions run by a schedule or a table stream rather than an API route.
 SCHEDULED_FUNCTIONS = {"ReleaseSlotsFunction"}
-API_FUNCTIONS = set(EXPECTED_DYNAMODB_ACTIONS) - SCHEDULED_FUNCTIONS
+STREAM_FUNCTIONS = {"RenderNoticesFunction"}
+API_FUNCTIONS = set(EXPECTED_DYNAMODB_ACTIONS) - SCHEDULED_FUNCTIONS - STREAM_FUNCTIONS
 # Functions that check PINs or derive keys, and so read the HMAC secret.
 SECRET_READERS = {
+    "GetLetterFunction",
+    "RenderNoticesFunction",
     "BookAppointmentFunction",
     "GetAppointmentFunction",
     "CancelAppointmentFunction",
@@ -370,3 +381,24 @@ def test_function_logs_go_to_a_log_group_with_retention(template: dict[str, Any]
     log_group = template["Resources"][logging_config["LogGroup"]["Ref"]]
     assert log_group["Type"] == "AWS::Logs::LogGroup"
     assert "RetentionInDays" in log_group["Properties"]
+
+
+def test_notices_are_rendered_from_the_stream_with_partial_batch_failures_and_a_dlq(
+    template: dict[str, Any], functions: dict[str, dict[str, Any]]
+) -> None:
+    (event,) = functions["RenderNoticesFunction"]["Properties"]["Events"].values()
+    properties = event["Properties"]
+    assert event["Type"] == "DynamoDB"
+    assert properties["Stream"] == {"Fn::GetAtt": ["AppointmentsTable", "StreamArn"]}
+    assert properties["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    queue = properties["DestinationConfig"]["OnFailure"]["Destination"]["Fn::GetAtt"][0]
+    assert template["Resources"][queue]["Type"] == "AWS::SQS::Queue"
+
+
+def test_letters_bucket_is_private_encrypted_and_expires_notices(template: dict[str, Any]) -> None:
+    bucket = template["Resources"]["LettersBucket"]["Properties"]
+    assert all(bucket["PublicAccessBlockConfiguration"].values())
+    assert bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    (rule,) = bucket["LifecycleConfiguration"]["Rules"]
+    assert (rule["Status"], rule["Prefix"]) == ("Enabled", "notices/")
+    assert template["Resources"]["LettersBucket"]["DeletionPolicy"] == "Retain"

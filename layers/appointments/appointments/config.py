@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     lookups_per_hour: int = Field(default=3, alias="LOOKUPS_PER_HOUR", ge=1)
     # Business days each release opens ahead (1: the next business day).
     release_horizon_days: int = Field(default=1, alias="RELEASE_HORIZON_DAYS", ge=1, le=60)
+    letters_bucket: str = Field(default="letters", alias="LETTERS_BUCKET")
+    # How long a download link to a notice in S3 works (the API hands out fresh ones).
+    letter_url_seconds: int = Field(default=300, alias="LETTER_URL_SECONDS", ge=10, le=3600)
     office_cache_seconds: int = Field(default=300, alias="OFFICE_CACHE_SECONDS", ge=0)
 
 

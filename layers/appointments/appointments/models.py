@@ -112,6 +112,9 @@ class AppointmentModel(Model):
     pin_failures = NumberAttribute(default=0)
     locked_until = UTCDateTimeAttribute(null=True)
     notice_requested_at = UTCDateTimeAttribute(null=True)
+    # The newest rendered notice: its version (the appointment's updated_at) and S3 key.
+    letter_version = UnicodeAttribute(null=True)
+    letter_key = UnicodeAttribute(null=True)
     expires_at = TTLAttribute()
 
 

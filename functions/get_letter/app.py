@@ -1,0 +1,58 @@
+"""GET /appointments/{confirmation}/letter: a redirect to the current notice, for the holder
+of the PIN. The link it redirects to is short-lived; ask again for a fresh one."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Header, Query
+
+from appointments import access, letters
+from appointments.api import (
+    ERROR_RESPONSES,
+    PIN_HEADER,
+    lambda_entry,
+    make_resolver,
+    utc_now,
+)
+from appointments.errors import NotFound
+from appointments.observability import count
+from appointments.schemas import Pin
+
+router = Router()
+
+
+@router.get(
+    "/appointments/<confirmation>/letter",
+    summary="Download the appointment notice",
+    operation_id="getLetter",
+    responses={
+        302: {"description": "Redirect to the notice (short-lived link)"},
+        **ERROR_RESPONSES,
+    },
+)
+def get_letter(
+    confirmation: str,
+    pin: Annotated[Pin, Header(alias=PIN_HEADER)],
+    letter_format: Annotated[Literal["pdf", "html"], Query(alias="format")] = "pdf",
+) -> Response[str]:
+    appointment = access.authenticate(confirmation, pin, utc_now())
+    if not appointment.letter_key:
+        raise NotFound(
+            "The notice is being prepared. Please try again in a minute.",
+            retry_after_seconds=30,
+        )
+    letter = letters.Letter(appointment.letter_version or "", appointment.letter_key)
+    key = letter.pdf_key if letter_format == "pdf" else letter.html_key
+    count("LettersDownloaded")
+    return Response(
+        status_code=302,
+        headers={"Location": letters.download_url(key), "Cache-Control": "no-store"},
+        body="",
+    )
+
+
+app = make_resolver(router)
+lambda_handler = lambda_entry(app)

@@ -1,0 +1,64 @@
+"""Triggered by the appointments table's stream: renders the notice of every new version of
+an appointment (booked, rescheduled, cancelled) to S3, and deletes the letters when DynamoDB's
+TTL purges the appointment.
+
+Records are processed one by one with a partial batch response: a record that fails is
+retried (and finally sent to the dead-letter queue) without blocking or losing the others.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import (
+    DynamoDBRecord,
+    DynamoDBRecordEventName,
+)
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from appointments import letters
+from appointments.models import AppointmentModel
+from appointments.observability import count, logger, metrics
+
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+# A new notice is due when one of these changed; other changes (PIN failures, the letter
+# bookkeeping itself) leave the notice as it is.
+NOTICE_FIELDS = ("status", "slot_id", "start_utc", "office_id", "language", "name")
+
+
+def _image(record: DynamoDBRecord, which: str) -> dict[str, Any] | None:
+    image: dict[str, Any] | None = record.raw_event["dynamodb"].get(which)
+    return image
+
+
+def handle_record(record: DynamoDBRecord) -> None:
+    new_image, old_image = _image(record, "NewImage"), _image(record, "OldImage")
+    if record.event_name == DynamoDBRecordEventName.REMOVE and old_image:
+        deleted = letters.delete_letters(old_image["confirmation"]["S"])
+        count("LettersDeleted", deleted)
+        return
+    if not new_image:
+        return
+    changed = old_image is None or any(
+        new_image.get(field) != old_image.get(field) for field in NOTICE_FIELDS
+    )
+    if not changed:
+        return
+    appointment = AppointmentModel.from_raw_data(new_image)
+    letters.render_letter(appointment)
+    count("NoticesRendered")
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics(capture_cold_start_metric=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    count("StreamRecordsSeen", len(event.get("Records", [])))
+    return process_partial_response(
+        event=event, record_handler=handle_record, processor=processor, context=context
+    )

@@ -1,0 +1,159 @@
+"""Notices rendered from the appointments stream into S3, and downloaded with the PIN."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import boto3
+import pytest
+
+from appointments.letters import letter_prefix
+from appointments.models import AppointmentModel
+from tests.helpers import LambdaContext, call, load_function
+from tests.unit.test_booking_api import book, free_slots
+
+pytestmark = pytest.mark.usefixtures("open_slots")
+_sequence = itertools.count(1)
+
+
+def stream_record(
+    name: str, new: AppointmentModel | None, old: AppointmentModel | None = None
+) -> dict[str, Any]:
+    images: dict[str, Any] = {}
+    if new is not None:
+        images["NewImage"] = new.serialize()
+    if old is not None:
+        images["OldImage"] = old.serialize()
+    item = new or old
+    assert item is not None
+    return {
+        "eventID": str(next(_sequence)),
+        "eventName": name,
+        "eventSource": "aws:dynamodb",
+        "eventSourceARN": "arn:aws:dynamodb:us-east-1:123456789012:table/test/stream/1",
+        "dynamodb": {
+            "Keys": {"confirmation": {"S": item.confirmation}},
+            "SequenceNumber": f"{next(_sequence):021d}",
+            "StreamViewType": "NEW_AND_OLD_IMAGES",
+            **images,
+        },
+    }
+
+
+def deliver(*records: dict[str, Any]) -> dict[str, Any]:
+    handler = load_function("render_notices").lambda_handler
+    result: dict[str, Any] = handler({"Records": list(records)}, LambdaContext())
+    return result
+
+
+def stored_keys(confirmation: str) -> list[str]:
+    listed = boto3.client("s3").list_objects_v2(
+        Bucket="test-letters", Prefix=letter_prefix(confirmation)
+    )
+    return sorted(item["Key"] for item in listed.get("Contents", []))
+
+
+def booked_appointment() -> tuple[dict[str, Any], AppointmentModel]:
+    booked = book()
+    return booked, AppointmentModel.get(booked["confirmationNumber"])
+
+
+def test_a_booking_gets_an_html_and_pdf_notice() -> None:
+    _, appointment = booked_appointment()
+    result = deliver(stream_record("INSERT", appointment))
+    keys = stored_keys(appointment.confirmation)
+    assert result == {"batchItemFailures": []}
+    assert [key.rsplit(".", 1)[1] for key in keys] == ["html", "pdf"]
+    assert appointment.confirmation not in keys[0]  # not guessable from the number
+    assert AppointmentModel.get(appointment.confirmation).letter_key == keys[1]
+
+
+def test_a_record_delivered_twice_makes_one_letter() -> None:
+    _, appointment = booked_appointment()
+    record = stream_record("INSERT", appointment)
+    deliver(record)
+    deliver(record)
+    assert len(stored_keys(appointment.confirmation)) == 2
+
+
+def test_a_reschedule_makes_a_newer_letter_current_and_an_older_one_never_wins() -> None:
+    # Given a booked appointment with its letter
+    booked, before = booked_appointment()
+    deliver(stream_record("INSERT", before))
+    # When it is rescheduled, and the records arrive out of order
+    second = free_slots()[1]["slotId"]
+    call(
+        "PUT",
+        f"/appointments/{booked['confirmationNumber']}/slot",
+        body={"slotId": second},
+        headers={"X-Appointment-Pin": booked["pin"]},
+    )
+    after = AppointmentModel.get(before.confirmation)
+    deliver(stream_record("MODIFY", after, before))
+    deliver(stream_record("INSERT", before))
+    # Then both letters exist, and the appointment points at the newer one
+    assert len(stored_keys(before.confirmation)) == 4
+    current = AppointmentModel.get(before.confirmation)
+    assert current.letter_version is not None
+    assert current.letter_key is not None
+    assert current.letter_version > before.updated_at.strftime("%Y%m%d")
+    assert after.updated_at.strftime("%Y%m%dT%H%M%S") in current.letter_key
+
+
+def test_changes_that_do_not_touch_the_notice_render_nothing() -> None:
+    booked, appointment = booked_appointment()
+    call(
+        "GET",
+        f"/appointments/{booked['confirmationNumber']}",
+        headers={"X-Appointment-Pin": "000000" if booked["pin"] != "000000" else "111111"},
+    )
+    failed_pin = AppointmentModel.get(appointment.confirmation)
+    deliver(stream_record("MODIFY", failed_pin, appointment))
+    assert stored_keys(appointment.confirmation) == []
+
+
+def test_ttl_removal_deletes_the_letters() -> None:
+    _, appointment = booked_appointment()
+    deliver(stream_record("INSERT", appointment))
+    deliver(stream_record("REMOVE", None, appointment))
+    assert stored_keys(appointment.confirmation) == []
+
+
+def test_a_bad_record_fails_alone() -> None:
+    # Given a batch with a record of an office that does not exist, between two good ones
+    _, good = booked_appointment()
+    broken = AppointmentModel.get(good.confirmation)
+    broken.office_id = "atlantis"
+    broken.status = "rescheduled"
+    bad_record = stream_record("MODIFY", broken, good)
+    result = deliver(stream_record("INSERT", good), bad_record)
+    # Then only the bad record is reported for retry, and the good one was rendered
+    assert result == {
+        "batchItemFailures": [{"itemIdentifier": bad_record["dynamodb"]["SequenceNumber"]}]
+    }
+    assert len(stored_keys(good.confirmation)) == 2
+
+
+def test_download_redirects_to_a_short_lived_link_with_the_pin() -> None:
+    booked, appointment = booked_appointment()
+    path = f"/appointments/{booked['confirmationNumber']}/letter"
+    pin = {"X-Appointment-Pin": booked["pin"]}
+    not_yet = call("GET", path, headers=pin)
+    deliver(stream_record("INSERT", appointment))
+    pdf = call("GET", path, headers=pin)
+    html = call("GET", path, headers=pin, query={"format": "html"})
+    wrong = call(
+        "GET",
+        path,
+        headers={"X-Appointment-Pin": "000000" if booked["pin"] != "000000" else "111111"},
+    )
+    assert (not_yet.status, not_yet.body["error"]) == (404, "not_found")
+    assert "retry-after" in not_yet.headers
+    assert pdf.status == 302
+    assert ".pdf" in pdf.headers["location"]
+    assert (
+        "Expires=300" in pdf.headers["location"] or "X-Amz-Expires=300" in pdf.headers["location"]
+    )
+    assert ".html" in html.headers["location"]
+    assert wrong.status == 403
