@@ -181,3 +181,28 @@ def test_unknown_route_is_a_json_404(stack: RunningStack) -> None:
     response = httpx.get(f"{stack.url}/no/such/thing", timeout=10)
     assert response.status_code == 404
     assert response.json()["error"] == "not_found"
+
+
+def test_a_booking_gets_a_printable_notice_to_download(stack: RunningStack) -> None:
+    api = httpx.Client(base_url=stack.url, timeout=30)
+    # Given a booking
+    day = next_business_day("new-york").isoformat()
+    slot = api.get("/offices/new-york/slots", params={"date": day, "service": "adit-stamp"}).json()[
+        "slots"
+    ][0]["slotId"]
+    booked = api.post(
+        "/appointments", json=booking_body(slot, applicant=applicant(phone="+12125550143"))
+    ).json()
+    path = f"/appointments/{booked['confirmationNumber']}/letter"
+    pin = {"X-Appointment-Pin": booked["pin"]}
+    # When its notice has been rendered from the table's stream
+    deadline = time.monotonic() + 60
+    response = api.get(path, headers=pin)
+    while response.status_code == 404 and time.monotonic() < deadline:
+        time.sleep(0.5)
+        response = api.get(path, headers=pin)
+    # Then the download link leads to the PDF
+    assert response.status_code == 302, response.text
+    document = httpx.get(response.headers["location"], timeout=30)
+    assert document.status_code == 200
+    assert document.content.startswith(b"%PDF")
