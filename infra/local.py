@@ -13,7 +13,9 @@
 
 Settings (environment variables): LOCAL_HOST (127.0.0.1), LOCAL_API_PORT (3000),
 LOCAL_DYNAMODB_PORT (8000), LOCAL_MOTO_PORT (5000), LOCAL_DATA_DIR (.local),
-LOCAL_TEMPLATE (template.yaml), LOCAL_STACK_NAME (appointments), LOCAL_SEED (1: seed data).
+LOCAL_TEMPLATE (template.yaml), LOCAL_STACK_NAME (appointments), LOCAL_SEED (1: seed data),
+LOCAL_ENV_VARS (infra/local-env.json: per-function environment overrides, as `sam local
+--env-vars`).
 """
 
 from __future__ import annotations
@@ -66,6 +68,7 @@ class Settings:
     template: Path = REPO_ROOT / "template.yaml"
     stack_name: str = "appointments"
     seed: bool = True
+    env_vars: Path = REPO_ROOT / "infra" / "local-env.json"
 
     @classmethod
     def from_environment(cls) -> Settings:
@@ -79,6 +82,7 @@ class Settings:
             template=Path(environ.get("LOCAL_TEMPLATE", cls.template)).resolve(),
             stack_name=environ.get("LOCAL_STACK_NAME", cls.stack_name),
             seed=environ.get("LOCAL_SEED", "1") != "0",
+            env_vars=Path(environ.get("LOCAL_ENV_VARS", cls.env_vars)).resolve(),
         )
 
 
@@ -166,7 +170,25 @@ class LocalStack:
         }
         for key, value in resolve(spec.environment, references).items():
             environment[key] = str(value)
-        return environment
+        return environment | self._overrides().get(spec.logical_id, {})
+
+    def _overrides(self) -> dict[str, dict[str, str]]:
+        """Per-function environment overrides (LOCAL_ENV_VARS), as `sam local --env-vars`."""
+        path = self.settings.env_vars
+        if not path.exists():
+            return {}
+        assert self.endpoints is not None
+        endpoints = {
+            "api_url": f"http://{self.settings.host}:{self.settings.api_port}",
+            "moto_url": self.endpoints.moto,
+            "dynamodb_url": self.endpoints.dynamodb,
+        }
+        overrides = json.loads(path.read_text())
+        return {
+            function: {name: str(value).format(**endpoints) for name, value in variables.items()}
+            for function, variables in overrides.items()
+            if not function.startswith("_")
+        }
 
     def _seed(self, environment: dict[str, str]) -> None:
         self.log("Seeding the sample office catalogue and opening slots")

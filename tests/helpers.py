@@ -144,6 +144,7 @@ def reset_connections() -> None:
     catalogue.invalidate()
     parameters.clear_caches()
     letters._s3.cache_clear()
+    letters._ses.cache_clear()
     parameters.base.DEFAULT_PROVIDERS.clear()  # type: ignore[attr-defined]
 
 

@@ -1,6 +1,7 @@
 """Triggered by the appointments table's stream: renders the notice of every new version of
-an appointment (booked, rescheduled, cancelled) to S3, and deletes the letters when DynamoDB's
-TTL purges the appointment.
+an appointment (booked, rescheduled, cancelled) to S3 and e-mails its download link to the
+address on file (again when a lost notice is asked for), and deletes the letters when
+DynamoDB's TTL purges the appointment.
 
 Records are processed one by one with a partial batch response: a record that fails is
 retried (and finally sent to the dead-letter queue) without blocking or losing the others.
@@ -8,6 +9,7 @@ retried (and finally sent to the dead-letter queue) without blocking or losing t
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import (
@@ -48,11 +50,19 @@ def handle_record(record: DynamoDBRecord) -> None:
     changed = old_image is None or any(
         new_image.get(field) != old_image.get(field) for field in NOTICE_FIELDS
     )
-    if not changed:
+    requested = old_image is not None and new_image.get("notice_requested_at") != old_image.get(
+        "notice_requested_at"
+    )
+    if not (changed or requested):
         return
     appointment = AppointmentModel.from_raw_data(new_image)
-    letters.render_letter(appointment)
-    count("NoticesRendered")
+    if changed or not appointment.letter_key:
+        letter = letters.render_letter(appointment)
+        count("NoticesRendered")
+    else:  # a lost notice was asked for again: mail the current letter
+        letter = letters.Letter(appointment.letter_version or "", appointment.letter_key)
+    if letters.mail_letter(appointment, letter, datetime.now(UTC)):
+        count("NoticesMailed")
 
 
 @logger.inject_lambda_context

@@ -206,3 +206,10 @@ def test_a_booking_gets_a_printable_notice_to_download(stack: RunningStack) -> N
     document = httpx.get(response.headers["location"], timeout=30)
     assert document.status_code == 200
     assert document.content.startswith(b"%PDF")
+    # And the e-mail in the outbox links to the API, which leads to the same notice
+    mails = api.get("/_local/outbox.json").json()
+    mail = next(m for m in mails if booked["confirmationNumber"] in (m["html"] or m["text"]))
+    (link,) = [url for url in mail["links"] if "/letters/" in url]
+    assert link.startswith(stack.url)
+    emailed = httpx.get(link, timeout=30, follow_redirects=True)
+    assert emailed.content.startswith(b"%PDF")

@@ -157,3 +157,48 @@ def test_download_redirects_to_a_short_lived_link_with_the_pin() -> None:
     )
     assert ".html" in html.headers["location"]
     assert wrong.status == 403
+
+
+def sent_mail() -> list[Any]:
+    from moto.ses.models import ses_backends  # noqa: PLC0415 - moto's record of sent mail
+
+    return list(ses_backends["123456789012"]["us-east-1"].sent_messages)
+
+
+def test_the_applicant_gets_the_link_by_mail_once_in_their_language() -> None:
+    # Given a booking in Spanish with an e-mail address
+    _, appointment = booked_appointment()
+    record = stream_record("INSERT", appointment)
+    # When its record is delivered twice
+    deliver(record)
+    deliver(record)
+    # Then one mail went out, in Spanish, with a link to the API (not to S3)
+    (mail,) = sent_mail()
+    assert mail.destinations["ToAddresses"] == ["maria@example.com"]
+    assert mail.subject == "Su aviso de cita"
+    assert "/letters/" in mail.body
+    assert "amazonaws.com" not in mail.body
+    assert "7:45" in mail.body or appointment.confirmation in mail.body
+
+
+def test_asking_for_a_lost_notice_mails_it_again() -> None:
+    _, appointment = booked_appointment()
+    deliver(stream_record("INSERT", appointment))
+    rendered = AppointmentModel.get(appointment.confirmation)
+    call(
+        "POST",
+        "/appointments/lookup",
+        body={"name": "Maria Garcia", "dateOfBirth": "1985-04-12", "phone": "+12025550143"},
+    )
+    requested = AppointmentModel.get(appointment.confirmation)
+    deliver(stream_record("MODIFY", requested, rendered))
+    assert len(sent_mail()) == 2
+
+
+def test_no_address_no_mail() -> None:
+    booked = book(applicant={"name": "Jean Pierre", "dateOfBirth": "1970-02-03",
+                             "phone": "+12025550111", "email": None})  # fmt: skip
+    appointment = AppointmentModel.get(booked["confirmationNumber"])
+    deliver(stream_record("INSERT", appointment))
+    assert sent_mail() == []
+    assert len(stored_keys(appointment.confirmation)) == 2

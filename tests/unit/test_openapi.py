@@ -21,6 +21,7 @@ OPERATIONS = {
     ("put", "/appointments/{confirmation}/slot"),
     ("post", "/appointments/lookup"),
     ("get", "/appointments/{confirmation}/letter"),
+    ("get", "/letters/{token}"),
 }
 PIN_OPERATIONS = [
     ("get", "/appointments/{confirmation}/letter"),

@@ -57,6 +57,9 @@ EXPECTED_DYNAMODB_ACTIONS: dict[str, dict[str, set[str]]] = {
     "GetLetterFunction": {
         "AppointmentsTable": {"dynamodb:GetItem", "dynamodb:UpdateItem"},
     },
+    "OpenLetterLinkFunction": {
+        "AppointmentsTable": {"dynamodb:GetItem"},
+    },
     # Rendering notices: the catalogue for the office, the letter bookkeeping on the item.
     "RenderNoticesFunction": {
         "OfficesTable": {"dynamodb:Scan"},
@@ -75,6 +78,7 @@ API_FUNCTIONS = set(EXPECTED_DYNAMODB_ACTIONS) - SCHEDULED_FUNCTIONS - STREAM_FU
 # Functions that check PINs or derive keys, and so read the HMAC secret.
 SECRET_READERS = {
     "GetLetterFunction",
+    "OpenLetterLinkFunction",
     "RenderNoticesFunction",
     "BookAppointmentFunction",
     "GetAppointmentFunction",

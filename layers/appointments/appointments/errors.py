@@ -45,6 +45,14 @@ class IdempotencyKeyReused(AppointmentError):
     code = "idempotency_key_reused"
 
 
+class LinkInvalid(AppointmentError):
+    """A download link that was tampered with, has expired or names no letter: the caller
+    learns nothing more than that."""
+
+    status = HTTPStatus.FORBIDDEN
+    code = "link_invalid"
+
+
 class NotFound(AppointmentError):
     status = HTTPStatus.NOT_FOUND
     code = "not_found"

@@ -10,7 +10,7 @@ Letters are deleted when DynamoDB's TTL deletes the appointment's personal data.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
@@ -20,8 +20,9 @@ from pynamodb.exceptions import UpdateError
 
 from appointments.codes import digest
 from appointments.config import settings
+from appointments.links import make_token
 from appointments.models import AppointmentModel
-from appointments.notices import NoticeInput, render_html, render_pdf
+from appointments.notices import NoticeInput, render_html, render_mail, render_pdf
 from appointments.offices import catalogue
 
 PDF = "application/pdf"
@@ -58,22 +59,23 @@ def letter_for(appointment: AppointmentModel) -> Letter:
     return Letter(version, f"{letter_prefix(appointment.confirmation)}{version}.pdf")
 
 
+def _notice_input(appointment: AppointmentModel) -> NoticeInput:
+    return NoticeInput(
+        confirmation=appointment.confirmation,
+        status=appointment.status,
+        name=appointment.name,
+        service=appointment.service,
+        case_number=appointment.case_number,
+        start_utc=appointment.start_utc,
+        language=appointment.language,
+    )
+
+
 def render_letter(appointment: AppointmentModel) -> Letter:
     """Render and store the notice of this version of the appointment, then point the
     appointment at it unless a newer letter is already there."""
     letter = letter_for(appointment)
-    html = render_html(
-        NoticeInput(
-            confirmation=appointment.confirmation,
-            status=appointment.status,
-            name=appointment.name,
-            service=appointment.service,
-            case_number=appointment.case_number,
-            start_utc=appointment.start_utc,
-            language=appointment.language,
-        ),
-        catalogue.get(appointment.office_id),
-    )
+    html = render_html(_notice_input(appointment), catalogue.get(appointment.office_id))
     bucket = settings().letters_bucket
     _s3().put_object(Bucket=bucket, Key=letter.html_key, Body=html.encode(), ContentType=HTML)
     _s3().put_object(Bucket=bucket, Key=letter.pdf_key, Body=render_pdf(html), ContentType=PDF)
@@ -114,3 +116,57 @@ def download_url(key: str) -> str:
         ExpiresIn=settings().letter_url_seconds,
     )
     return url
+
+
+@cache
+def _ses() -> Any:
+    return boto3.client("ses")
+
+
+def mail_letter(appointment: AppointmentModel, letter: Letter, now: datetime) -> bool:
+    """E-mail the notice's download link to the address on file, once per letter version and
+    notice request. Returns whether a mail was sent."""
+    if not appointment.email:
+        return False
+    requested = appointment.notice_requested_at
+    mail_key = f"{letter.version}/{requested.isoformat() if requested else ''}"
+    try:
+        AppointmentModel(appointment.confirmation).update(
+            actions=[AppointmentModel.mailed_key.set(mail_key)],
+            condition=AppointmentModel.mailed_key.does_not_exist()
+            | (AppointmentModel.mailed_key != mail_key),
+        )
+    except UpdateError as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            return False  # this record was handled already
+        raise
+    valid_for = timedelta(days=settings().letter_link_days)
+    link = f"{settings().public_api_url.rstrip('/')}/letters/" + make_token(
+        appointment.confirmation, letter.version, now, valid_for
+    )
+    mail = render_mail(
+        _notice_input(appointment),
+        catalogue.get(appointment.office_id),
+        link,
+        settings().letter_link_days,
+    )
+    try:
+        _ses().send_email(
+            Source=settings().sender_address,
+            Destination={"ToAddresses": [appointment.email]},
+            Message={
+                "Subject": {"Data": mail.subject, "Charset": "UTF-8"},
+                "Body": {
+                    "Html": {"Data": mail.html, "Charset": "UTF-8"},
+                    "Text": {"Data": mail.text, "Charset": "UTF-8"},
+                },
+            },
+        )
+    except Exception:
+        # Let the retry of this record send it: forget that it was sent.
+        AppointmentModel(appointment.confirmation).update(
+            actions=[AppointmentModel.mailed_key.remove()],
+            condition=AppointmentModel.mailed_key == mail_key,
+        )
+        raise
+    return True

@@ -115,6 +115,8 @@ class AppointmentModel(Model):
     # The newest rendered notice: its version (the appointment's updated_at) and S3 key.
     letter_version = UnicodeAttribute(null=True)
     letter_key = UnicodeAttribute(null=True)
+    # "<letter version>/<notice request>" of the last e-mail, so a repeated record mails once.
+    mailed_key = UnicodeAttribute(null=True)
     expires_at = TTLAttribute()
 
 

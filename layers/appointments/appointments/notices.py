@@ -52,6 +52,12 @@ def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "transla
     return message
 
 
+SUBJECTS = {
+    "booked": N_("Your appointment notice"),
+    "rescheduled": N_("Your appointment was moved"),
+    "cancelled": N_("Your appointment was cancelled"),
+}
+
 SERVICE_NAMES = {
     Service.ADIT_STAMP: N_("ADIT stamp (temporary proof of permanent residence)"),
     Service.EMERGENCY_ADVANCE_PAROLE: N_("Emergency advance parole"),
@@ -109,7 +115,10 @@ def _translations(language: str) -> NullTranslations:
 def _environment(language: str) -> Environment:
     environment = Environment(
         loader=FileSystemLoader(str(templates_dir())),
-        autoescape=select_autoescape(["html", "j2"]),
+        # HTML is escaped; the plain-text e-mail is not HTML.
+        autoescape=select_autoescape(
+            enabled_extensions=("html", "html.j2"), disabled_extensions=("txt.j2",), default=True
+        ),
         extensions=["jinja2.ext.i18n"],
         auto_reload=False,
     )
@@ -169,3 +178,50 @@ def render_pdf(html: str) -> bytes:
 
     pdf: bytes = weasyprint.HTML(string=html, base_url=str(templates_dir())).write_pdf()
     return pdf
+
+
+@dataclass(frozen=True)
+class Mail:
+    language: str
+    direction: str
+    status: str
+    subject: str
+    name: str
+    office_name: str
+    date_text: str
+    time_text: str
+    confirmation_number: str
+    link: str
+    link_days: int
+
+
+@dataclass(frozen=True)
+class RenderedMail:
+    subject: str
+    html: str
+    text: str
+
+
+def render_mail(data: NoticeInput, office: Office, link: str, link_days: int) -> RenderedMail:
+    """The e-mail with the notice's download link, in the appointment's language."""
+    notice = notice_for(data, office)
+    subject = _translations(notice.language).gettext(SUBJECTS.get(data.status, SUBJECTS["booked"]))
+    mail = Mail(
+        language=notice.language,
+        direction=notice.direction,
+        status=data.status,
+        subject=subject,
+        name=data.name,
+        office_name=notice.office_name,
+        date_text=notice.date_text,
+        time_text=notice.time_text,
+        confirmation_number=notice.confirmation_number,
+        link=link,
+        link_days=link_days,
+    )
+    environment = _environment(notice.language)
+    return RenderedMail(
+        subject=subject,
+        html=environment.get_template("email.html.j2").render(mail=mail),
+        text=environment.get_template("email.txt.j2").render(mail=mail),
+    )

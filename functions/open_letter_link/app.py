@@ -1,0 +1,44 @@
+"""GET /letters/{token}: the download link of the e-mails. Checks the signed token and
+redirects to a fresh short-lived link of the appointment's current notice."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+
+from appointments import access, letters, links
+from appointments.api import ERROR_RESPONSES, lambda_entry, make_resolver, utc_now
+from appointments.errors import LinkInvalid, NotFound
+from appointments.observability import count
+
+router = Router()
+
+
+@router.get(
+    "/letters/<token>",
+    summary="Open the notice link of an e-mail",
+    operation_id="openLetterLink",
+    responses={302: {"description": "Redirect to the current notice"}, **ERROR_RESPONSES},
+)
+def open_letter_link(token: str) -> Response[str]:
+    claims = links.read_token(token, utc_now())
+    try:
+        appointment = access.find(claims.confirmation)
+    except NotFound as error:
+        raise LinkInvalid("This notice is no longer available.") from error
+    current = appointment.letter_version
+    if not appointment.letter_key or not current or claims.version > current:
+        raise LinkInvalid("This link is not valid or has expired.")
+    count("LetterLinksOpened")
+    return Response(
+        status_code=302,
+        headers={
+            "Location": letters.download_url(appointment.letter_key),
+            "Cache-Control": "no-store",
+        },
+        body="",
+    )
+
+
+app = make_resolver(router)
+lambda_handler = lambda_entry(app)

@@ -1,0 +1,62 @@
+"""Signed download links for e-mails: they outlive any AWS credentials.
+
+A presigned S3 URL dies with the credentials that signed it (a Lambda role's last hours), so
+the e-mail carries a link to the API instead: a token naming one letter (confirmation number
+and letter version) and an expiry, signed with the service secret. The API checks it and
+redirects to a fresh short-lived S3 link of the appointment's current letter, so a link from
+an older e-mail leads to the new notice, never to a stale time.
+"""
+
+from __future__ import annotations
+
+import base64
+import hmac
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from appointments.codes import digest
+from appointments.errors import LinkInvalid
+
+SEPARATOR = "."
+
+
+@dataclass(frozen=True)
+class LinkClaims:
+    confirmation: str
+    version: str
+    expires: datetime
+
+
+def _encode(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def _decode(text: str) -> str:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
+
+
+def _signature(payload: str) -> str:
+    return digest("letter-link", payload)[:43]
+
+
+def make_token(confirmation: str, version: str, now: datetime, valid_for: timedelta) -> str:
+    expires = int((now + valid_for).timestamp())
+    payload = f"{confirmation}{SEPARATOR}{version}{SEPARATOR}{expires}"
+    return f"{_encode(payload)}{SEPARATOR}{_signature(payload)}"
+
+
+def read_token(token: str, now: datetime) -> LinkClaims:
+    invalid = LinkInvalid(
+        "This link is not valid or has expired. Download the notice with "
+        "your confirmation number and PIN instead."
+    )
+    try:
+        encoded, signature = token.rsplit(SEPARATOR, 1)
+        payload = _decode(encoded)
+        confirmation, version, expires_text = payload.split(SEPARATOR)
+        expires = datetime.fromtimestamp(int(expires_text), tz=now.tzinfo)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise invalid from error
+    if not hmac.compare_digest(signature, _signature(payload)) or expires <= now:
+        raise invalid
+    return LinkClaims(confirmation, version, expires)
