@@ -13,10 +13,12 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 
 # Handler cost next to the bare DynamoDB request, import times, and the release's requests
 # per slot (prints tables).
-bench: dynamodb-local
+bench: dynamodb-local catalogues system-packages
 	@PYTHONPATH=layers/appointments:. $(BIN)/python -W ignore -m tests.bench.api_bench
 	@echo
 	@PYTHONPATH=layers/appointments:. $(BIN)/python -W ignore -m tests.bench.release_bench
+	@echo
+	@PYTHONPATH=layers/appointments:. $(BIN)/python -W ignore -m tests.bench.notice_bench
 
 # The whole system on http://127.0.0.1:3000 (settings: see infra/local.py). Ctrl-C stops it.
 run: install catalogues system-packages
