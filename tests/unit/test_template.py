@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -406,3 +407,11 @@ def test_letters_bucket_is_private_encrypted_and_expires_notices(template: dict[
     (rule,) = bucket["LifecycleConfiguration"]["Rules"]
     assert (rule["Status"], rule["Prefix"]) == ("Enabled", "notices/")
     assert template["Resources"]["LettersBucket"]["DeletionPolicy"] == "Retain"
+
+
+def test_api_gateways_own_errors_keep_the_error_contract(template: dict[str, Any]) -> None:
+    responses = template["Resources"]["Api"]["Properties"]["GatewayResponses"]
+    assert responses["MISSING_AUTHENTICATION_TOKEN"]["StatusCode"] == 404
+    for response in responses.values():
+        body = json.loads(response["ResponseTemplates"]["application/json"])
+        assert set(body) == {"error", "message"}
