@@ -39,12 +39,12 @@ def get_letter(
     letter_format: Annotated[Literal["pdf", "html"], Query(alias="format")] = "pdf",
 ) -> Response[str]:
     appointment = access.authenticate(confirmation, pin, utc_now())
-    if not appointment.letter_key:
+    letter = letters.current_letter(appointment)
+    if letter is None:
         raise NotFound(
             "The notice is being prepared. Please try again in a minute.",
             retry_after_seconds=30,
         )
-    letter = letters.Letter(appointment.letter_version or "", appointment.letter_key)
     key = letter.pdf_key if letter_format == "pdf" else letter.html_key
     count("LettersDownloaded")
     return Response(

@@ -26,14 +26,14 @@ def open_letter_link(token: str) -> Response[str]:
         appointment = access.find(claims.confirmation)
     except NotFound as error:
         raise LinkInvalid("This notice is no longer available.") from error
-    current = appointment.letter_version
-    if not appointment.letter_key or not current or claims.version > current:
+    current = letters.current_letter(appointment)
+    if current is None or claims.version > current.version:
         raise LinkInvalid("This link is not valid or has expired.")
     count("LetterLinksOpened")
     return Response(
         status_code=302,
         headers={
-            "Location": letters.download_url(appointment.letter_key),
+            "Location": letters.download_url(current.pdf_key),
             "Cache-Control": "no-store",
         },
         body="",

@@ -56,11 +56,11 @@ def handle_record(record: DynamoDBRecord) -> None:
     if not (changed or requested):
         return
     appointment = AppointmentModel.from_raw_data(new_image)
-    if changed or not appointment.letter_key:
+    # A lost notice asked for again is the current letter, unless there is none yet.
+    letter = None if changed else letters.current_letter(appointment)
+    if letter is None:
         letter = letters.render_letter(appointment)
         count("NoticesRendered")
-    else:  # a lost notice was asked for again: mail the current letter
-        letter = letters.Letter(appointment.letter_version or "", appointment.letter_key)
     if letters.mail_letter(appointment, letter, datetime.now(UTC)):
         count("NoticesMailed")
 

@@ -54,6 +54,13 @@ def version_of(appointment: AppointmentModel) -> str:
     return updated.strftime("%Y%m%dT%H%M%S%fZ")
 
 
+def current_letter(appointment: AppointmentModel) -> Letter | None:
+    """The newest letter the appointment points at, or None before its first rendering."""
+    if not appointment.letter_key or not appointment.letter_version:
+        return None
+    return Letter(appointment.letter_version, appointment.letter_key)
+
+
 def letter_for(appointment: AppointmentModel) -> Letter:
     version = version_of(appointment)
     return Letter(version, f"{letter_prefix(appointment.confirmation)}{version}.pdf")
