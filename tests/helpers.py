@@ -21,6 +21,7 @@ from aws_lambda_powertools.utilities import parameters
 from appointments import letters
 from appointments.business_days import business_days_after, local_today
 from appointments.models import ALL_MODELS, transaction_connection
+from appointments.notices import NoticeInput
 from appointments.offices import (
     Office,
     catalogue,
@@ -234,6 +235,21 @@ def sample_offices() -> dict[str, Office]:
     entries = json.loads((REPO_ROOT / "infra" / "offices.json").read_text())["offices"]
     offices = (office_from_model(office_from_catalogue_entry(entry)) for entry in entries)
     return {office.office_id: office for office in offices}
+
+
+def sample_notice(language: str = "en", **changes: object) -> NoticeInput:
+    """A notice for the sample catalogue's Honolulu office, on Friday 27 November 2026."""
+    fields: dict[str, object] = {
+        "confirmation": "7K2M9QX4TR8",
+        "status": "booked",
+        "name": "María José García-López",
+        "service": "adit-stamp",
+        "case_number": None,
+        "start_utc": datetime(2026, 11, 27, 17, 45, tzinfo=UTC),  # 07:45 in Honolulu
+        "language": language,
+    }
+    fields.update(changes)
+    return NoticeInput(**fields)  # type: ignore[arg-type]
 
 
 def next_business_day(office_id: str) -> date:

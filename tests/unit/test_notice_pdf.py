@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import re
 import subprocess
-from datetime import UTC, datetime
 from functools import cache
 from typing import Any, cast
 
@@ -14,11 +13,12 @@ import pytest
 from fontTools.ttLib import TTFont
 from pypdf import PdfReader
 
-from appointments.notices import LANGUAGES, NoticeInput, render_html, render_pdf
-from tests.helpers import sample_offices
+from appointments.notices import LANGUAGES, render_html, render_pdf
+from tests.helpers import sample_notice, sample_offices
 from tests.unit.test_notices import visible_text
 
 HONOLULU = sample_offices()["honolulu"]
+CASE_NUMBER = "ZAR2612345678"
 # The font families the notice's stylesheet asks for, as fontconfig names them.
 NOTICE_FONTS = ("Noto Sans", "Noto Sans CJK SC", "Noto Naskh Arabic")
 ALLOWED_EMBEDDED = re.compile(
@@ -26,21 +26,9 @@ ALLOWED_EMBEDDED = re.compile(
 )
 
 
-def notice(language: str) -> NoticeInput:
-    return NoticeInput(
-        confirmation="7K2M9QX4TR8",
-        status="booked",
-        name="María José García-López",
-        service="asylum",
-        case_number="ZAR2612345678",
-        start_utc=datetime(2026, 11, 27, 17, 45, tzinfo=UTC),
-        language=language,
-    )
-
-
 @cache
 def rendered(language: str) -> tuple[str, PdfReader]:
-    html = render_html(notice(language), HONOLULU)
+    html = render_html(sample_notice(language, service="asylum", case_number=CASE_NUMBER), HONOLULU)
     return html, PdfReader(io.BytesIO(render_pdf(html)))
 
 

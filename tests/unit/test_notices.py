@@ -5,33 +5,17 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 from babel.messages.pofile import read_po
 
-from appointments.notices import LANGUAGES, NoticeInput, render_html
-from tests.helpers import REPO_ROOT, sample_offices
+from appointments.notices import LANGUAGES, render_html
+from tests.helpers import REPO_ROOT, sample_notice, sample_offices
 
 LOCALE_DIR = REPO_ROOT / "templates" / "locale"
 HONOLULU = sample_offices()["honolulu"]
-START = datetime(2026, 11, 27, 17, 45, tzinfo=UTC)  # 07:45 in Honolulu
-
-
-def notice(language: str = "en", **changes: object) -> NoticeInput:
-    fields: dict[str, object] = {
-        "confirmation": "7K2M9QX4TR8",
-        "status": "booked",
-        "name": "María José García-López",
-        "service": "adit-stamp",
-        "case_number": None,
-        "start_utc": START,
-        "language": language,
-    }
-    fields.update(changes)
-    return NoticeInput(**fields)  # type: ignore[arg-type]
 
 
 class _Text(HTMLParser):
@@ -89,7 +73,7 @@ def test_every_string_is_translated(language: str) -> None:
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_notice_shows_the_key_fields_in_the_language(language: str) -> None:
-    html = render_html(notice(language), HONOLULU)
+    html = render_html(sample_notice(language), HONOLULU)
     text = visible_text(html)
     assert "7K2M9QX4TR8" in text
     assert "María José García-López" in text
@@ -98,48 +82,51 @@ def test_notice_shows_the_key_fields_in_the_language(language: str) -> None:
     assert "27" in text and "2026" in text  # the local date, written for the language
     assert f'lang="{language}"' in html
     if language != "en":
-        english = visible_text(render_html(notice("en"), HONOLULU))
+        english = visible_text(render_html(sample_notice("en"), HONOLULU))
         assert "What to bring" in english
         assert "What to bring" not in text  # really translated
 
 
 def test_dates_and_times_are_local_to_the_office_and_the_language() -> None:
-    assert "Friday, November 27, 2026" in visible_text(render_html(notice("en"), HONOLULU))
-    assert "7:45" in visible_text(render_html(notice("en"), HONOLULU))
-    assert "viernes, 27 de noviembre de 2026" in visible_text(render_html(notice("es"), HONOLULU))
-    assert "vandredi 27 novanm 2026" in visible_text(render_html(notice("ht"), HONOLULU))
-    assert "2026年11月27日" in visible_text(render_html(notice("zh"), HONOLULU))
+    def text(language: str) -> str:
+        return visible_text(render_html(sample_notice(language), HONOLULU))
+
+    assert "Friday, November 27, 2026" in text("en")
+    assert "7:45" in text("en")
+    assert "viernes, 27 de noviembre de 2026" in text("es")
+    assert "vandredi 27 novanm 2026" in text("ht")
+    assert "2026年11月27日" in text("zh")
 
 
 def test_arabic_notice_reads_right_to_left() -> None:
-    html = render_html(notice("ar"), HONOLULU)
+    html = render_html(sample_notice("ar"), HONOLULU)
     assert re.search(r'<html lang="ar" dir="rtl">', html)
     assert '<dd class="confirmation" dir="ltr">' in html  # codes stay left to right
 
 
 def test_hostile_name_is_escaped() -> None:
-    html = render_html(notice(name='<script>alert("x")</script> & Co'), HONOLULU)
+    html = render_html(sample_notice(name='<script>alert("x")</script> & Co'), HONOLULU)
     assert "<script>" not in html
     assert "&lt;script&gt;" in html
     assert "&amp; Co" in html
 
 
 def test_notice_never_contains_a_pin() -> None:
-    html = render_html(notice(), HONOLULU)
+    html = render_html(sample_notice(), HONOLULU)
     assert "PIN" not in visible_text(html)
     assert not re.search(r"\b\d{6}\b", visible_text(html).replace("2026", ""))
 
 
 def test_cancelled_and_rescheduled_notices_say_so() -> None:
-    cancelled = visible_text(render_html(notice(status="cancelled"), HONOLULU))
-    moved = visible_text(render_html(notice(status="rescheduled"), HONOLULU))
+    cancelled = visible_text(render_html(sample_notice(status="cancelled"), HONOLULU))
+    moved = visible_text(render_html(sample_notice(status="rescheduled"), HONOLULU))
     assert "This appointment was cancelled" in cancelled
     assert "What to bring" not in cancelled
     assert "This notice replaces any earlier notice" in moved
 
 
 def test_notice_lists_what_to_bring_and_the_office_rules() -> None:
-    text = visible_text(render_html(notice(), HONOLULU))
+    text = visible_text(render_html(sample_notice(), HONOLULU))
     for phrase in (
         "passport", "Form I-94", "receipt notices", "Translations into English",
         "15 minutes", "no earlier", "cancelled", "scissors", "aerosols", "interpreter",
@@ -149,6 +136,6 @@ def test_notice_lists_what_to_bring_and_the_office_rules() -> None:
 
 
 def test_qr_code_of_the_confirmation_number_is_embedded() -> None:
-    html = render_html(notice(), HONOLULU)
+    html = render_html(sample_notice(), HONOLULU)
     assert "<svg" in html
     assert html.count("<svg") == 1

@@ -108,7 +108,13 @@ class Notice:
 
 @cache
 def _translations(language: str) -> NullTranslations:
-    return Translations.load(str(templates_dir() / "locale"), [language], domain="messages")
+    """English is the templates' own text; any other language's compiled catalogue must be
+    there (a notice silently in English is worse than a render that fails and is retried)."""
+    if language == "en":
+        return NullTranslations()
+    catalogue = templates_dir() / "locale" / language / "LC_MESSAGES" / "messages.mo"
+    with catalogue.open("rb") as compiled:
+        return Translations(compiled, domain="messages")
 
 
 @cache
