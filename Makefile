@@ -36,12 +36,12 @@ $(SAM):
 
 # Build and deploy to the AWS account of your credentials; guided the first time from this
 # checkout (the answers are saved in samconfig.toml).
-deploy: $(SAM) layers/appointments/requirements.txt
+deploy: $(SAM) layers/appointments/requirements.txt notice-layer
 	@PATH="$(PYTHON312_BIN):$$PATH" $(SAM) build
 	@$(SAM) deploy $(if $(wildcard .aws-sam/deployed),,--guided)
 	@touch .aws-sam/deployed
 
-.PHONY: run deploy bench install test lint catalogues messages system-packages typecheck template-lint openapi unit integration dynamodb-local clean
+.PHONY: run deploy bench install test lint catalogues messages system-packages layer-build-packages notice-layer typecheck template-lint openapi unit integration dynamodb-local clean
 
 $(UV):
 	@echo "==> Installing uv $(UV_VERSION) into .cache/uv"
@@ -80,15 +80,32 @@ unit: install
 integration: dynamodb-local
 	@$(BIN)/pytest tests/integration
 
-# What WeasyPrint needs to draw the notice: pango and the Noto fonts of all 12 languages
-# (Debian packages; installed when missing, with sudo unless root).
-SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-core fonts-noto-cjk
+# Debian packages, installed when missing (apt-get, with sudo unless root).
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
-system-packages:
-	@dpkg -s $(SYSTEM_PACKAGES) >/dev/null 2>&1 || { \
-	  echo "==> Installing $(SYSTEM_PACKAGES) (apt-get)"; \
+define apt_ensure
+	@dpkg -s $(1) >/dev/null 2>&1 || { \
+	  echo "==> Installing $(1) (apt-get)"; \
 	  $(SUDO) apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(SYSTEM_PACKAGES) >/dev/null; }
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(1) >/dev/null; }
+endef
+
+# What WeasyPrint needs to draw the notice here: pango and the Noto fonts of all 12 languages.
+SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-core fonts-noto-cjk
+system-packages:
+	$(call apt_ensure,$(SYSTEM_PACKAGES))
+
+# The notice-rendering layer for Lambda (pango, fonts and templates at /opt; see
+# layers/notice-rendering/README.md), built from Debian bookworm's packages. Building it takes
+# dpkg-source, cmake and a C compiler for the layer's architecture (expat is compiled).
+NOTICE_LAYER_ARCH ?= arm64
+LAYER_BUILD_PACKAGES := dpkg-dev cmake gcc
+CROSS_COMPILER := $(if $(filter arm64,$(NOTICE_LAYER_ARCH)),$(if $(filter aarch64,$(shell uname -m)),,gcc-aarch64-linux-gnu))
+layer-build-packages:
+	$(call apt_ensure,$(LAYER_BUILD_PACKAGES))
+
+notice-layer: install
+	$(call apt_ensure,$(LAYER_BUILD_PACKAGES) $(CROSS_COMPILER))
+	@$(BIN)/python -m infra.notice_layer --arch $(NOTICE_LAYER_ARCH)
 
 # The notice's translations: .po files in the repository, compiled here to .mo.
 catalogues: install
@@ -98,7 +115,7 @@ catalogues: install
 messages:
 	@$(BIN)/pybabel extract -F babel.cfg -k N_ -o templates/locale/messages.pot --no-location --omit-header .
 
-test: lint typecheck template-lint dynamodb-local catalogues system-packages
+test: lint typecheck template-lint dynamodb-local catalogues system-packages layer-build-packages
 	@echo "==> pytest (unit, integration on DynamoDB Local)"
 	@$(BIN)/pytest -n 2 --dist loadfile
 

@@ -170,10 +170,16 @@ class LocalStack:
         }
         for key, value in resolve(spec.environment, references).items():
             environment[key] = str(value)
-        return environment | self._overrides().get(spec.logical_id, {})
+        for key, value in self._overrides().get(spec.logical_id, {}).items():
+            if value is None:
+                environment.pop(key, None)
+            else:
+                environment[key] = value
+        return environment
 
-    def _overrides(self) -> dict[str, dict[str, str]]:
-        """Per-function environment overrides (LOCAL_ENV_VARS), as `sam local --env-vars`."""
+    def _overrides(self) -> dict[str, dict[str, str | None]]:
+        """Per-function environment overrides (LOCAL_ENV_VARS), as `sam local --env-vars`;
+        null removes a variable (one that points into a layer Lambda mounts at /opt)."""
         path = self.settings.env_vars
         if not path.exists():
             return {}
@@ -185,7 +191,10 @@ class LocalStack:
         }
         overrides = json.loads(path.read_text())
         return {
-            function: {name: str(value).format(**endpoints) for name, value in variables.items()}
+            function: {
+                name: None if value is None else str(value).format(**endpoints)
+                for name, value in variables.items()
+            }
             for function, variables in overrides.items()
             if not function.startswith("_")
         }

@@ -130,12 +130,15 @@ class FunctionSpec:
     runtime: str
     timeout_seconds: int
     memory_mb: int
-    layer_dirs: tuple[Path, ...]
+    layer_dirs: tuple[Path, ...]  # the Python layers' code, for sys.path
     environment: dict[str, Any]  # unresolved values, Globals merged with the function's own
     events: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def _merged(global_value: Any, own_value: Any) -> Any:
+    """SAM's Globals: maps merge, lists add up (the Globals' entries first), values override."""
+    if isinstance(global_value, list) and isinstance(own_value, list):
+        return global_value + own_value
     if isinstance(global_value, dict) and isinstance(own_value, dict):
         merged = dict(global_value)
         for key, value in own_value.items():
@@ -151,10 +154,16 @@ def function_specs(template: dict[str, Any], base_dir: Path) -> list[FunctionSpe
     specs = []
     for logical_id, resource in resources_of_type(template, "AWS::Serverless::Function").items():
         properties = _merged(globals_, resource.get("Properties", {}))
+        # Layers of Python code go on the path; a native layer's part (the notice renderer's
+        # pango and fonts) is the host's own packages locally (make system-packages).
         layer_dirs = tuple(
             base_dir / layers[layer["Ref"]]["Properties"]["ContentUri"]
             for layer in properties.get("Layers", [])
-            if isinstance(layer, dict) and layer.get("Ref") in layers
+            if isinstance(layer, dict)
+            and layer.get("Ref") in layers
+            and str(layers[layer["Ref"]].get("Metadata", {}).get("BuildMethod", "")).startswith(
+                "python"
+            )
         )
         specs.append(
             FunctionSpec(

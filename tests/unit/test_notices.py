@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -139,3 +140,37 @@ def test_qr_code_of_the_confirmation_number_is_embedded() -> None:
     html = render_html(sample_notice(), HONOLULU)
     assert "<svg" in html
     assert html.count("<svg") == 1
+
+
+def render_in_a_fresh_process(language: str, templates: Path) -> subprocess.CompletedProcess[str]:
+    script = (
+        "from appointments.notices import render_html\n"
+        "from tests.helpers import sample_notice, sample_offices\n"
+        f"render_html(sample_notice({language!r}), sample_offices()['honolulu'])\n"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", script],
+        env={
+            **os.environ,
+            "NOTICE_TEMPLATES_DIR": str(templates),
+            "PYTHONPATH": f"{REPO_ROOT / 'layers' / 'appointments'}:{REPO_ROOT}",
+        },
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_a_missing_catalogue_fails_the_render_rather_than_falling_back_to_english(
+    tmp_path: Path,
+) -> None:
+    # Given templates whose catalogues were not compiled into the build
+    for template in (REPO_ROOT / "templates").glob("*.j2"):
+        (tmp_path / template.name).write_text(template.read_text())
+    # When a Spanish notice is rendered, then it fails (the stream retries it) instead of
+    # reaching the applicant in English
+    spanish = render_in_a_fresh_process("es", tmp_path)
+    assert spanish.returncode != 0
+    assert "FileNotFoundError" in spanish.stderr
+    # while English, the templates' own language, needs no catalogue
+    assert render_in_a_fresh_process("en", tmp_path).returncode == 0

@@ -11,7 +11,14 @@ from typing import Any
 
 import pytest
 
-from infra.template import REPO_ROOT, TEMPLATE_PATH, load_template, resources_of_type
+from infra import notice_layer
+from infra.template import (
+    REPO_ROOT,
+    TEMPLATE_PATH,
+    function_specs,
+    load_template,
+    resources_of_type,
+)
 from tests.helpers import load_function
 
 RUNTIME = "python3.12"
@@ -375,10 +382,36 @@ def test_functions_run_on_python_3_12(
 
 def test_layer_is_built_for_python_3_12(template: dict[str, Any]) -> None:
     layers = resources_of_type(template, "AWS::Serverless::LayerVersion")
-    assert set(layers) == {"DomainLayer"}
+    assert set(layers) == {"DomainLayer", "NoticeRenderingLayer"}
     layer = layers["DomainLayer"]
     assert layer.get("Metadata", {}).get("BuildMethod") == RUNTIME
     assert RUNTIME in layer["Properties"].get("CompatibleRuntimes", [])
+
+
+def test_only_the_notice_renderer_carries_the_notice_rendering_layer(
+    template: dict[str, Any], functions: dict[str, dict[str, Any]]
+) -> None:
+    with_notice_layer = {
+        name
+        for name, function in functions.items()
+        if {"Ref": "NoticeRenderingLayer"} in function["Properties"].get("Layers", [])
+    }
+    assert with_notice_layer == {"RenderNoticesFunction"}
+    # and it finds fontconfig's configuration and the templates where Lambda mounts the layer
+    specs = {spec.logical_id: spec for spec in function_specs(template, REPO_ROOT)}
+    assert specs["RenderNoticesFunction"].layer_dirs == (REPO_ROOT / "layers" / "appointments",)
+    environment = specs["RenderNoticesFunction"].environment
+    assert environment["FONTCONFIG_FILE"] == str(notice_layer.FONTCONFIG_FILE)
+    assert environment["NOTICE_TEMPLATES_DIR"] == str(notice_layer.TEMPLATES_DIR)
+
+
+def test_notice_rendering_layer_is_the_one_make_notice_layer_builds(
+    template: dict[str, Any],
+) -> None:
+    layer = template["Resources"]["NoticeRenderingLayer"]["Properties"]
+    assert REPO_ROOT / layer["ContentUri"] == notice_layer.DEFAULT_OUTPUT
+    assert layer["CompatibleArchitectures"] == template["Globals"]["Function"]["Architectures"]
+    assert layer["CompatibleRuntimes"] == [RUNTIME]
 
 
 def test_function_logs_go_to_a_log_group_with_retention(template: dict[str, Any]) -> None:
