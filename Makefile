@@ -101,10 +101,9 @@ NOTICE_LAYER_ARCH ?= arm64
 LAYER_BUILD_PACKAGES := dpkg-dev cmake gcc
 CROSS_COMPILER := $(if $(filter arm64,$(NOTICE_LAYER_ARCH)),$(if $(filter aarch64,$(shell uname -m)),,gcc-aarch64-linux-gnu))
 layer-build-packages:
-	$(call apt_ensure,$(LAYER_BUILD_PACKAGES))
-
-notice-layer: install
 	$(call apt_ensure,$(LAYER_BUILD_PACKAGES) $(CROSS_COMPILER))
+
+notice-layer: install layer-build-packages
 	@$(BIN)/python -m infra.notice_layer --arch $(NOTICE_LAYER_ARCH)
 
 # The notice's translations: .po files in the repository, compiled here to .mo.

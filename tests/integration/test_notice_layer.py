@@ -12,6 +12,7 @@ import platform
 import shutil
 import subprocess
 import sys
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -46,11 +47,28 @@ HOST = ARCHITECTURES["arm64" if platform.machine() == "aarch64" else "x86_64"]
 NOT_ON_LAMBDA = ("_tkinter",)
 
 
-@pytest.fixture(scope="module")
-def layer(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    output = tmp_path_factory.mktemp("layer") / "layer"
-    build(HOST, output, WORK_ROOT / HOST.lambda_name)
+@cache
+def built_layer(architecture: str, into: Path) -> Path:
+    output = into / architecture
+    build(ARCHITECTURES[architecture], output, WORK_ROOT / architecture)
     return output
+
+
+@pytest.fixture(scope="module")
+def layers_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("layers")
+
+
+@pytest.fixture(scope="module")
+def layer(layers_dir: Path) -> Path:
+    """The layer for this machine, whose code the test root can run."""
+    return built_layer(HOST.lambda_name, layers_dir)
+
+
+@pytest.fixture(scope="module", params=sorted(ARCHITECTURES))
+def any_layer(request: pytest.FixtureRequest, layers_dir: Path) -> tuple[str, Path]:
+    """The layer for each architecture, arm64 (the deployed one) built with a cross-compiler."""
+    return request.param, built_layer(request.param, layers_dir)
 
 
 def runtime_libraries() -> dict[str, Path]:
@@ -150,16 +168,20 @@ def report(rendered: Path) -> dict[str, object]:
     return loaded
 
 
-def test_layer_holds_every_library_weasyprint_opens(layer: Path) -> None:
+def test_layer_holds_every_library_weasyprint_opens(any_layer: tuple[str, Path]) -> None:
+    _, layer = any_layer
     assert {name for name in WEASYPRINT_LIBRARIES if not (layer / "lib" / name).is_file()} == set()
 
 
-def test_every_library_of_the_layer_loads_with_lambdas_glibc(layer: Path) -> None:
+def test_every_library_of_the_layer_loads_with_lambdas_glibc(any_layer: tuple[str, Path]) -> None:
+    architecture, layer = any_layer
     libraries = [read_library(path) for path in sorted((layer / "lib").iterdir())]
     shipped = {library.soname for library in libraries}
+    glibc = ARCHITECTURES[architecture].glibc_sonames
     for library in libraries:
+        assert library.machine == ARCHITECTURES[architecture].elf_machine, library.soname
         assert library.glibc <= LAMBDA_GLIBC, library.soname
-        assert set(library.needed) <= shipped | HOST.glibc_sonames, library.soname
+        assert set(library.needed) <= shipped | glibc, library.soname
 
 
 def test_debians_own_expat_is_refused_for_needing_a_newer_glibc(layer: Path) -> None:
