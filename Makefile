@@ -119,7 +119,7 @@ test: lint typecheck template-lint dynamodb-local catalogues system-packages lay
 	@$(BIN)/pytest -n 2 --dist loadfile
 
 clean:
-	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache layers/notice-rendering/build
 
 # The layer's requirements for `sam build`, exported from the lock file (a test checks they match).
 layers/appointments/requirements.txt: uv.lock | $(UV)

@@ -213,6 +213,7 @@ class DebianArchive:
         """The packages and everything they depend on (an empty system: glibc included)."""
         install = ["install", "--download-only", "--no-install-recommends", *packages]
         _run(["apt-get", "-q", "-y", *self._options, *install])
+        _run(["apt-get", "-q", *self._options, "autoclean"])  # versions superseded since
         return sorted((self.root / "var/cache/apt/archives").glob("*.deb"))
 
     def source(self, package: str, into: Path) -> Path:
@@ -242,7 +243,10 @@ class DebianArchive:
             except LayerError:
                 continue  # not served any more: an older one then
             dsc = next(into.glob(f"{package}_{version.split(':')[-1]}.dsc"))
-            _run(["dpkg-source", "-x", dsc.name, unpacked.name], cwd=into)
+            partial = into / f"{unpacked.name}.partial"
+            shutil.rmtree(partial, ignore_errors=True)
+            _run(["dpkg-source", "-x", dsc.name, partial.name], cwd=into)
+            partial.rename(unpacked)
             return unpacked
         raise LayerError(f"no source of {package} could be downloaded")
 
