@@ -150,20 +150,22 @@ def _merged(global_value: Any, own_value: Any) -> Any:
 def function_specs(template: dict[str, Any], base_dir: Path) -> list[FunctionSpec]:
     """Every serverless function with Globals applied, as SAM's transform would."""
     globals_ = template.get("Globals", {}).get("Function", {})
-    layers = resources_of_type(template, "AWS::Serverless::LayerVersion")
+    # Layers of Python code go on the path; a native layer's part (the notice renderer's
+    # pango and fonts) is the host's own packages locally (make system-packages).
+    python_layers = {
+        logical_id: layer["Properties"]["ContentUri"]
+        for logical_id, layer in resources_of_type(
+            template, "AWS::Serverless::LayerVersion"
+        ).items()
+        if str(layer.get("Metadata", {}).get("BuildMethod", "")).startswith("python")
+    }
     specs = []
     for logical_id, resource in resources_of_type(template, "AWS::Serverless::Function").items():
         properties = _merged(globals_, resource.get("Properties", {}))
-        # Layers of Python code go on the path; a native layer's part (the notice renderer's
-        # pango and fonts) is the host's own packages locally (make system-packages).
         layer_dirs = tuple(
-            base_dir / layers[layer["Ref"]]["Properties"]["ContentUri"]
+            base_dir / python_layers[layer["Ref"]]
             for layer in properties.get("Layers", [])
-            if isinstance(layer, dict)
-            and layer.get("Ref") in layers
-            and str(layers[layer["Ref"]].get("Metadata", {}).get("BuildMethod", "")).startswith(
-                "python"
-            )
+            if isinstance(layer, dict) and layer.get("Ref") in python_layers
         )
         specs.append(
             FunctionSpec(
