@@ -26,6 +26,7 @@ getrandom instead.
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
 import os
 import shutil
@@ -402,7 +403,14 @@ def copy_fonts(packages: Iterable[Package], into: Path) -> dict[str, str]:
 
 def build(architecture: Architecture, output: Path, work: Path) -> dict[str, object]:
     """Build the layer into output (replaced only once the build is whole); returns its
-    manifest."""
+    manifest. Builds that share a work directory (its apt state, its expat build) take turns."""
+    work.mkdir(parents=True, exist_ok=True)
+    with (work / "build.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _build(architecture, output, work)
+
+
+def _build(architecture: Architecture, output: Path, work: Path) -> dict[str, object]:
     archive = DebianArchive(work / "apt", architecture)
     archive.update()
     packages = unpack(archive.download(LIBRARY_PACKAGES + FONT_PACKAGES), work / "unpacked")
