@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import traceback
 from collections.abc import Callable
 from datetime import UTC, datetime
 from http import HTTPStatus
@@ -27,6 +26,7 @@ from pynamodb.exceptions import PynamoDBException
 from appointments.errors import AppointmentError, Throttled
 from appointments.models import AppointmentModel
 from appointments.observability import count, logger, metrics
+from appointments.observability import log_unexpected as _log_unexpected
 from appointments.offices import OfficeMatch, catalogue
 from appointments.schemas import (
     AddressOut,
@@ -144,22 +144,6 @@ def make_resolver(*routers: Router) -> APIGatewayRestResolver:
         return error_response(HTTPStatus.NOT_FOUND, "not_found", "There is no such resource.")
 
     return app
-
-
-def _log_unexpected(error: BaseException) -> None:
-    """Log where it failed (file, line, function) without the exception's message or source
-    lines, which may quote personal data."""
-    logger.error(
-        "unexpected error",
-        extra={
-            "error_type": type(error).__name__,
-            "cause": getattr(error, "cause_response_code", None),
-            "stack": [
-                f"{frame.filename}:{frame.lineno} in {frame.name}"
-                for frame in traceback.extract_tb(error.__traceback__)
-            ],
-        },
-    )
 
 
 Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]

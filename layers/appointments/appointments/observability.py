@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import traceback
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
@@ -14,3 +15,28 @@ metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "Appo
 def count(metric: str, value: int = 1) -> None:
     """Add to a business metric (CloudWatch embedded metric format, flushed per invocation)."""
     metrics.add_metric(name=metric, unit=MetricUnit.Count, value=value)
+
+
+def log_unexpected(error: BaseException, message: str = "unexpected error") -> None:
+    """Log where it failed (file, line, function) without the exception's message or source
+    lines, which may quote personal data (an SES refusal names the recipient)."""
+    logger.error(
+        message,
+        extra={
+            "error_type": type(error).__name__,
+            "cause": getattr(error, "cause_response_code", None) or _aws_error_code(error),
+            "stack": [
+                f"{frame.filename}:{frame.lineno} in {frame.name}"
+                for frame in traceback.extract_tb(error.__traceback__)
+            ],
+        },
+    )
+
+
+def _aws_error_code(error: BaseException) -> str | None:
+    """The code of an AWS error answer (botocore's ClientError), which names no data."""
+    response = getattr(error, "response", None)
+    if not isinstance(response, dict):
+        return None
+    code = response.get("Error", {}).get("Code")
+    return code if isinstance(code, str) else None
