@@ -7,18 +7,25 @@ field and the problem, never the value sent, so personal data is not echoed or l
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import cached_property
 from http import HTTPStatus
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
+from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 from pynamodb.exceptions import PynamoDBException
@@ -82,6 +89,33 @@ def _describe_validation_errors(errors: list[dict[str, Any]]) -> str:
     return "; ".join(problems)
 
 
+class ApiEvent(APIGatewayProxyEvent):
+    """An API Gateway event whose body is either JSON or refused as such.
+
+    Powertools turns only `json.JSONDecodeError` into a validation error; bytes that are not
+    UTF-8 (a base64-encoded body), broken base64, nesting deeper than the parser's recursion
+    limit and integers past Python's digit limit raise other errors, which would otherwise
+    reach the catch-all handler as a 500. JSON text is UTF-8 (RFC 8259), so all of them are
+    simply a body that is not JSON.
+    """
+
+    @cached_property
+    def json_body(self) -> Any:
+        try:
+            return super().json_body
+        except json.JSONDecodeError:
+            raise
+        except (ValueError, RecursionError) as error:
+            raise json.JSONDecodeError("The request body is not JSON text", "", 0) from error
+
+
+class ApiResolver(APIGatewayRestResolver):
+    """Powertools' REST resolver, reading request bodies as `ApiEvent`."""
+
+    def _to_proxy_event(self, event: dict[str, Any]) -> BaseProxyEvent:
+        return ApiEvent(event, self._json_body_deserializer)
+
+
 def make_resolver(*routers: Router) -> APIGatewayRestResolver:
     """A resolver with validation, CORS and the error contract, serving `routers`."""
     cors = CORSConfig(
@@ -90,7 +124,7 @@ def make_resolver(*routers: Router) -> APIGatewayRestResolver:
         expose_headers=["Retry-After", "Location"],
         max_age=600,
     )
-    app = APIGatewayRestResolver(enable_validation=True, cors=cors)
+    app = ApiResolver(enable_validation=True, cors=cors)
     for router in routers:
         app.include_router(router)
 
@@ -111,6 +145,15 @@ def make_resolver(*routers: Router) -> APIGatewayRestResolver:
         logger.info("request invalid", extra={"error_code": "invalid_request"})
         return error_response(
             HTTPStatus.UNPROCESSABLE_ENTITY, "invalid_request", _describe_validation_errors(errors)
+        )
+
+    @app.exception_handler(RequestUnsupportedContentType)
+    def unsupported_body(_: RequestUnsupportedContentType) -> Response[dict[str, str]]:
+        count("RequestsRefused")
+        return error_response(
+            HTTPStatus.BAD_REQUEST,
+            "bad_request",
+            "The request body must be JSON (Content-Type: application/json).",
         )
 
     @app.exception_handler(PynamoDBException)
