@@ -1,8 +1,8 @@
 """Run the daily slot release by hand against the local stack (`make run`), as of a date.
 
-    python -m infra.release --date 2026-11-25                # as if run that day at 17:00 ET
+    python -m infra.release --date 2026-11-25                # as the scheduled run of that day
     python -m infra.release --date 2026-12-24 --dry-run      # only list what would open
-    python -m infra.release --date 2026-11-25 --horizon 5 --time 09:30
+    python -m infra.release --date 2026-11-25 --horizon 5
 
 The release uses the environment the template gives its function (table names), with the
 local stack's endpoint; the stack must be running (LOCAL_* settings as for `make run`).
@@ -14,7 +14,6 @@ import argparse
 import os
 import sys
 from datetime import date, datetime, time
-from zoneinfo import ZoneInfo
 
 from infra.local import REPO_ROOT, Settings
 from infra.local_resources import REGION
@@ -51,9 +50,10 @@ def function_environment(settings: Settings, endpoint: str) -> dict[str, str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m infra.release", description=__doc__)
     parser.add_argument("--date", type=date.fromisoformat, required=True)
-    parser.add_argument("--time", type=time.fromisoformat, default=time(17, 0))
-    parser.add_argument("--time-zone", default="America/New_York")
-    parser.add_argument("--horizon", type=int, default=None, help="business days ahead")
+    parser.add_argument(
+        "--time", type=time.fromisoformat, default=None, help="default: the schedule's time"
+    )
+    parser.add_argument("--horizon", type=int, default=None, help="release days ahead")
     parser.add_argument("--dry-run", action="store_true", help="list, do not open")
     parser.add_argument("--endpoint", default=None, help="DynamoDB endpoint of the local stack")
     arguments = parser.parse_args(argv)
@@ -63,13 +63,14 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.update(function_environment(settings, endpoint))
     sys.path.insert(0, str(REPO_ROOT / "layers" / "appointments"))
     from appointments.config import settings as service_settings  # noqa: PLC0415 - after env
-    from appointments.release import release  # noqa: PLC0415
+    from appointments.release import ReleaseSchedule, release  # noqa: PLC0415
 
-    moment = datetime.combine(arguments.date, arguments.time, ZoneInfo(arguments.time_zone))
+    schedule = ReleaseSchedule.configured()
+    moment = datetime.combine(arguments.date, arguments.time or schedule.at, schedule.time_zone)
     horizon = arguments.horizon or service_settings().release_horizon_days
-    summary = release(moment, horizon=horizon, dry_run=arguments.dry_run)
+    summary = release(moment, horizon=horizon, dry_run=arguments.dry_run, schedule=schedule)
     verb = "would open" if summary.dry_run else "opened"
-    print(f"Release as of {moment.isoformat()} (horizon {horizon} business day(s)):")
+    print(f"Release as of {moment.isoformat()} (horizon {horizon} release day(s)):")
     for day in summary.days:
         print(
             f"  {day.office_id:18} {day.day.isoformat()} {day.day:%a}  {verb} "

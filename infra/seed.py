@@ -1,4 +1,4 @@
-"""Load the sample office catalogue and release a few business days of slots, for local runs
+"""Load the sample office catalogue and release a few days of slots ahead, for local runs
 and tests.
 
 Running it again changes nothing that exists: offices are written by key and the release only
@@ -38,13 +38,13 @@ def seed_offices(path: Path = CATALOGUE_PATH) -> list[Office]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
-        "--business-days", type=int, default=5, help="business days of slots to open (release)"
+        "--release-days", type=int, default=5, help="release days of slots to open ahead"
     )
     arguments = parser.parse_args()
     offices = seed_offices()
-    summary = release(datetime.now(UTC), horizon=arguments.business_days, offices=offices)
+    summary = release(datetime.now(UTC), horizon=arguments.release_days, offices=offices)
     print(
-        f"{len(offices)} offices; {arguments.business_days} business days released up to "
+        f"{len(offices)} offices; {arguments.release_days} release days opened, up to "
         f"{summary.furthest_day}; slots opened: {summary.slots_opened}, "
         f"already present: {summary.slots_present}"
     )

@@ -14,12 +14,13 @@ from functools import cache
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import boto3
 from aws_lambda_powertools.utilities import parameters
 
 from appointments import letters
-from appointments.business_days import business_days_after, local_today
+from appointments.business_days import is_business_day
 from appointments.models import ALL_MODELS, transaction_connection
 from appointments.notices import NoticeInput
 from appointments.offices import (
@@ -252,7 +253,18 @@ def sample_notice(language: str = "en", **changes: object) -> NoticeInput:
     return NoticeInput(**fields)  # type: ignore[arg-type]
 
 
+def business_days_after(office: Office, day: date, count: int) -> list[date]:
+    """The next `count` business days of the office strictly after `day`."""
+    found: list[date] = []
+    while len(found) < count:
+        day += timedelta(days=1)
+        if is_business_day(office, day):
+            found.append(day)
+    return found
+
+
 def next_business_day(office_id: str) -> date:
-    """The day the release opens next for an office of the sample catalogue."""
+    """The first business day after the office's own today (the local stack has opened it)."""
     office = sample_offices()[office_id]
-    return business_days_after(office, local_today(office, datetime.now(UTC)), 1)[0]
+    today = datetime.now(ZoneInfo(office.time_zone)).date()
+    return business_days_after(office, today, 1)[0]

@@ -18,7 +18,7 @@ from infra.dynamodb_local import DynamoDBLocal
 from tests.helpers import count_dynamodb_calls, make_resources, reset_connections, sample_offices
 
 OFFICES = 100
-RELEASE_MOMENT = datetime(2026, 11, 25, 22, 0, tzinfo=UTC)  # Wednesday 17:00 in New York
+RELEASE_MOMENT = datetime(2026, 11, 24, 22, 0, tzinfo=UTC)  # Tuesday 17:00 in New York
 
 
 def hundred_offices() -> list[Office]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
-from appointments.business_days import business_days_after, local_today
 from appointments.models import SlotModel
 from appointments.offices import Office
 from appointments.release import release
@@ -31,8 +30,7 @@ def test_parallel_releases_create_each_slot_once(offices: dict[str, Office]) -> 
 def test_release_racing_a_booking_keeps_the_booking(offices: dict[str, Office]) -> None:
     # Given a released day and a booking in it
     now = datetime.now(UTC)
-    release(now, offices=[offices["new-york"]])
-    day = business_days_after(offices["new-york"], local_today(offices["new-york"], now), 1)[0]
+    day = release(now, horizon=3, offices=[offices["new-york"]]).days[-1].day
     listing = call(
         "GET",
         "/offices/new-york/slots",
@@ -41,7 +39,7 @@ def test_release_racing_a_booking_keeps_the_booking(offices: dict[str, Office]) 
     booked = call("POST", "/appointments", body=booking_body(listing[0]["slotId"]))
     # When the release runs again, twice at once
     with ThreadPoolExecutor(max_workers=2) as pool:
-        list(pool.map(lambda _: release(now, offices=[offices["new-york"]]), range(2)))
+        list(pool.map(lambda _: release(now, horizon=3, offices=[offices["new-york"]]), range(2)))
     # Then the booked seat is still taken
     assert booked.status == 201
     after = call(
@@ -54,11 +52,9 @@ def test_release_racing_a_booking_keeps_the_booking(offices: dict[str, Office]) 
 
 
 def test_released_slots_can_be_booked_through_the_api(offices: dict[str, Office]) -> None:
-    # Given a release of Honolulu's next business day
-    now = datetime.now(UTC)
+    # Given a release of Honolulu's coming days
     honolulu = offices["honolulu"]
-    release(now, offices=[honolulu])
-    day = business_days_after(honolulu, local_today(honolulu, now), 1)[0]
+    day = release(datetime.now(UTC), horizon=3, offices=[honolulu]).days[-1].day
     # When a person lists and books a released slot
     listing = call(
         "GET", "/offices/honolulu/slots", query={"date": day.isoformat(), "service": "other"}

@@ -3,16 +3,18 @@ host country's holidays abroad, closures, and each office's own time zone."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from appointments.business_days import business_days_after, is_business_day, local_today
-from appointments.release import days_to_release
-from tests.helpers import sample_offices
+from appointments.business_days import is_business_day
+from appointments.release import ReleaseSchedule, days_to_release
+from tests.helpers import business_days_after, sample_offices
 
 OFFICES = sample_offices()
 NEW_YORK = OFFICES["new-york"]
+SCHEDULE = ReleaseSchedule(at=time(17, 0), time_zone=ZoneInfo("America/New_York"))
 
 
 @pytest.mark.parametrize(
@@ -61,20 +63,18 @@ def test_closure_day_is_skipped_for_that_office_only() -> None:
     assert business_days_after(NEW_YORK, date(2026, 12, 29), 1) == [date(2026, 12, 30)]
 
 
-def test_honolulu_uses_its_own_date_when_it_differs_from_utc() -> None:
-    # Given a release at 00:00 in New York on Friday 2026-11-27: still Thanksgiving in Honolulu
-    moment = datetime(2026, 11, 27, 5, 0, tzinfo=UTC)
-    honolulu = OFFICES["honolulu"]
-    # Then each office releases the business day after its own today
-    assert local_today(honolulu, moment) == date(2026, 11, 26)
-    assert local_today(NEW_YORK, moment) == date(2026, 11, 27)
-    assert days_to_release(honolulu, moment, 1) == [date(2026, 11, 27)]
-    assert days_to_release(NEW_YORK, moment, 1) == [date(2026, 11, 30)]
+def test_a_run_opens_the_days_that_start_before_the_next_run_at_each_office() -> None:
+    # Given Tuesday's run at 17:00 in New York: 12:00 in Honolulu, 01:00 Wednesday in Nairobi
+    tuesday = datetime(2026, 12, 1, 22, 0, tzinfo=UTC)
+    # Then Honolulu gets Wednesday, and Nairobi, whose Wednesday has begun, gets Thursday
+    assert days_to_release(OFFICES["honolulu"], tuesday, 1, SCHEDULE) == [date(2026, 12, 2)]
+    assert days_to_release(OFFICES["nairobi"], tuesday, 1, SCHEDULE) == [date(2026, 12, 3)]
 
 
-def test_horizon_counts_business_days_only() -> None:
-    moment = datetime(2026, 11, 25, 22, 0, tzinfo=UTC)  # Wednesday 17:00 in New York
-    assert days_to_release(NEW_YORK, moment, 3) == [
+def test_horizon_counts_release_days() -> None:
+    thanksgiving = datetime(2026, 11, 26, 22, 0, tzinfo=UTC)  # Thursday 17:00 in New York
+    # Three release days ahead: what Thursday's, Friday's and Monday's runs open
+    assert days_to_release(NEW_YORK, thanksgiving, 3, SCHEDULE) == [
         date(2026, 11, 27),
         date(2026, 11, 30),
         date(2026, 12, 1),

@@ -14,8 +14,8 @@ from appointments.release import release
 from appointments.slots import slot_starts
 from tests.helpers import LambdaContext, count_dynamodb_calls, load_function
 
-# Wednesday 2026-11-25, 17:00 in New York: the next business day is Friday 27th.
-WEDNESDAY_RELEASE = datetime(2026, 11, 25, 22, 0, tzinfo=UTC)
+# Thanksgiving, Thursday 2026-11-26, 17:00 in New York: the last run before Friday 27th starts.
+THANKSGIVING_RELEASE = datetime(2026, 11, 26, 22, 0, tzinfo=UTC)
 FRIDAY = date(2026, 11, 27)
 
 
@@ -32,7 +32,7 @@ def slots_of(office: Office, day: date) -> dict[str, int]:
 
 
 def test_release_opens_each_offices_next_business_day(two_offices: list[Office]) -> None:
-    summary = release(WEDNESDAY_RELEASE, offices=two_offices)
+    summary = release(THANKSGIVING_RELEASE, offices=two_offices)
     assert [(day.office_id, day.day) for day in summary.days] == [
         ("new-york", FRIDAY),
         ("honolulu", FRIDAY),
@@ -44,14 +44,14 @@ def test_release_opens_each_offices_next_business_day(two_offices: list[Office])
 
 def test_second_release_creates_nothing_and_keeps_bookings(two_offices: list[Office]) -> None:
     # Given a release, and a booking on one of its slots
-    first = release(WEDNESDAY_RELEASE, offices=two_offices)
+    first = release(THANKSGIVING_RELEASE, offices=two_offices)
     office = two_offices[0]
     booked_start = slot_starts(office, FRIDAY)[0]
     SlotModel(f"{office.office_id}#{FRIDAY.isoformat()}", booked_start).update(
         actions=[SlotModel.booked.add(2)]
     )
     # When the release runs again
-    second = release(WEDNESDAY_RELEASE, offices=two_offices)
+    second = release(THANKSGIVING_RELEASE, offices=two_offices)
     # Then it finds everything, creates nothing, and the booking is intact
     assert second.slots_opened == 0
     assert second.slots_present == first.slots_opened
@@ -59,14 +59,14 @@ def test_second_release_creates_nothing_and_keeps_bookings(two_offices: list[Off
 
 
 def test_dry_run_lists_without_writing(two_offices: list[Office]) -> None:
-    summary = release(WEDNESDAY_RELEASE, offices=two_offices, dry_run=True)
+    summary = release(THANKSGIVING_RELEASE, offices=two_offices, dry_run=True)
     assert summary.slots_opened == sum(len(slot_starts(o, FRIDAY)) for o in two_offices)
     assert slots_of(two_offices[0], FRIDAY) == {}
 
 
 def test_missed_days_inside_the_horizon_are_caught_up(two_offices: list[Office]) -> None:
-    # Given a release with horizon 1 on Wednesday, and none on Friday
-    release(WEDNESDAY_RELEASE, offices=two_offices)
+    # Given a release with horizon 1 on Thursday, and none on Friday
+    release(THANKSGIVING_RELEASE, offices=two_offices)
     # When Monday's release runs with a horizon of 3
     monday = datetime(2026, 11, 30, 22, 0, tzinfo=UTC)
     summary = release(monday, horizon=3, offices=two_offices)
@@ -82,7 +82,7 @@ def test_missed_days_inside_the_horizon_are_caught_up(two_offices: list[Office])
 def test_a_new_day_costs_one_request_per_office(two_offices: list[Office]) -> None:
     release(datetime(2026, 11, 20, 22, 0, tzinfo=UTC), offices=two_offices)  # warms caches
     with count_dynamodb_calls() as calls:
-        release(WEDNESDAY_RELEASE, offices=two_offices)
+        release(THANKSGIVING_RELEASE, offices=two_offices)
     assert dict(calls) == {"TransactWriteItems": 2}
 
 
@@ -96,10 +96,12 @@ def test_release_function_logs_one_summary_line_and_publishes_counts(
     lines = [json.loads(line) for line in log_output.getvalue().splitlines()]
     summaries = [line for line in lines if line["message"] == "slot release"]
     assert result["dryRun"] is True
-    assert result["offices"] == len(offices)
     assert len(summaries) == 1
     assert summaries[0]["slots_opened"] == result["slotsOpened"] > 0
-    assert summaries[0]["office_days"] == 2 * len(offices)
+    assert summaries[0]["office_days"] == len(result["days"])
+    assert (
+        summaries[0]["offices"] == result["offices"] == len({d["officeId"] for d in result["days"]})
+    )
 
 
 def test_release_function_publishes_metrics(
@@ -114,4 +116,4 @@ def test_release_function_publishes_metrics(
     ]
     published = {name: value for blob in metrics for name, value in blob.items()}
     assert published["SlotsOpened"] == [float(result["slotsOpened"])]
-    assert published["OfficeDaysReleased"] == [float(len(offices))]
+    assert published["OfficeDaysReleased"] == [float(len(result["days"]))]

@@ -336,6 +336,21 @@ def test_scheduled_functions_run_on_business_days_in_a_set_time_zone(
         assert properties["DeadLetterConfig"] == {"Type": "SQS"}
 
 
+def test_release_function_knows_the_schedule_it_runs_on(
+    functions: dict[str, dict[str, Any]],
+) -> None:
+    # The release rule depends on when the runs happen: the function is told the same
+    # parameters its schedule is built from (the weekdays, Monday to Friday, are the domain's).
+    release = functions["ReleaseSlotsFunction"]["Properties"]
+    schedule = release["Events"]["DailyRelease"]["Properties"]
+    variables = release["Environment"]["Variables"]
+    assert variables["RELEASE_TIME_ZONE"] == schedule["ScheduleExpressionTimezone"]
+    assert variables["RELEASE_TIME"] == {"Ref": "ReleaseTime"}
+    hour_and_minute = schedule["ScheduleExpression"]["Fn::Sub"][1]
+    for part in ("Hour", "Minute"):
+        assert hour_and_minute[part]["Fn::Select"][1]["Fn::Split"][1] == {"Ref": "ReleaseTime"}
+
+
 def test_every_function_directory_is_deployed_by_one_function(
     functions: dict[str, dict[str, Any]],
 ) -> None:

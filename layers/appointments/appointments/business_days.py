@@ -8,16 +8,12 @@ country's holidays for international offices.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date
 from functools import cache
-from zoneinfo import ZoneInfo
 
 import holidays
 
 from appointments.offices import INTERNATIONAL_OFFICE, Office
-
-# A year of days without a single business day means the catalogue entry is wrong.
-SEARCH_LIMIT_DAYS = 366
 
 
 def holiday_country(office: Office) -> str:
@@ -37,24 +33,3 @@ def is_holiday(office: Office, day: date) -> bool:
 
 def is_business_day(office: Office, day: date) -> bool:
     return bool(office.hours_on(day)) and not is_holiday(office, day)
-
-
-def local_today(office: Office, now: datetime) -> date:
-    """The office's own date at `now` (Honolulu is still on yesterday at 01:00 UTC)."""
-    return now.astimezone(ZoneInfo(office.time_zone)).date()
-
-
-def business_days_after(office: Office, day: date, count: int) -> list[date]:
-    """The next `count` business days of the office strictly after `day`."""
-    found: list[date] = []
-    candidate, idle_days = day, 0
-    while len(found) < count:
-        candidate += timedelta(days=1)
-        if is_business_day(office, candidate):
-            found.append(candidate)
-            idle_days = 0
-        else:
-            idle_days += 1
-            if idle_days > SEARCH_LIMIT_DAYS:
-                raise ValueError(f"office {office.office_id} has no business day in a year")
-    return found

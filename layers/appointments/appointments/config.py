@@ -22,7 +22,12 @@ class Settings(BaseSettings):
     idempotency_hours: int = Field(default=24, alias="IDEMPOTENCY_HOURS", ge=1)
     # Notice recoveries allowed per applicant per hour (POST /appointments/lookup).
     lookups_per_hour: int = Field(default=3, alias="LOOKUPS_PER_HOUR", ge=1)
-    # Business days each release opens ahead (1: the next business day).
+    # The release's schedule (Monday to Friday): its local time and time zone.
+    release_time: str = Field(
+        default="17:00", alias="RELEASE_TIME", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+    )
+    release_time_zone: str = Field(default="America/New_York", alias="RELEASE_TIME_ZONE")
+    # Release days each run opens ahead (1: the days that start before the next run).
     release_horizon_days: int = Field(default=1, alias="RELEASE_HORIZON_DAYS", ge=1, le=60)
     letters_bucket: str = Field(default="letters", alias="LETTERS_BUCKET")
     # How long a download link to a notice in S3 works (the API hands out fresh ones).

@@ -1,21 +1,101 @@
-"""The daily slot release: every office's next business day opens for booking.
+"""The daily slot release: which days of which office open, and when.
 
-Each office is handled in its own time zone: its "today" is its local date at the moment of
-the release, and the days released are its next `horizon` business days (weekends, the
-office's public holidays and its closures skipped). Every run releases every business day
-inside the horizon that is not open yet, so a missed run is caught up by the next one, and
-since opening a day never writes over an existing slot, running twice (or two runs at once)
-creates nothing twice and keeps every booking.
+The release runs on a schedule of its own (Monday to Friday at one time of one time zone, as
+`template.yaml` schedules it), while every office lives in its own time zone. The rule that
+ties them together: **a business day of an office is opened by the last scheduled release
+before that day starts at the office** (local midnight). The scheduled runs cut time into
+consecutive windows (run, next run]; each run opens the office days that start inside its
+window. Every day starts in exactly one window, so it is opened exactly once and before it
+starts, whatever the office's offset from the release time zone and across daylight-saving
+changes on either side: Friday's run opens Monday for New York and both Monday and Tuesday
+for Nairobi, whose Tuesday starts before Monday's run.
+
+A run belongs to the last scheduled time at or before it, so a run retried late still opens
+its own days rather than losing them. With a horizon of N, a run also opens what the next
+N - 1 runs would, so a missed run is caught up by the next one. Opening a day never writes
+over an existing slot: running twice (or two runs at once) creates nothing twice and keeps
+every booking.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
-from appointments.business_days import business_days_after, local_today
+from appointments.business_days import is_business_day
+from appointments.config import settings
 from appointments.offices import Office, catalogue
 from appointments.slots import OpenedDay, open_day, plan_day
+
+# The release's weekdays, Monday to Friday (the template's schedule: cron(… MON-FRI …)).
+RELEASE_WEEKDAYS = frozenset(range(5))
+
+
+@dataclass(frozen=True)
+class ReleaseSchedule:
+    """When the release runs: on the release weekdays at `at` in `time_zone`."""
+
+    at: time
+    time_zone: ZoneInfo
+
+    @classmethod
+    def configured(cls) -> ReleaseSchedule:
+        return cls(
+            at=time.fromisoformat(settings().release_time),
+            time_zone=ZoneInfo(settings().release_time_zone),
+        )
+
+    def _run_on(self, day: date) -> datetime | None:
+        if day.weekday() not in RELEASE_WEEKDAYS:
+            return None
+        return datetime.combine(day, self.at, self.time_zone).astimezone(UTC)
+
+    def latest_run(self, now: datetime) -> datetime:
+        """The scheduled run `now` belongs to: the last one at or before it."""
+        day = now.astimezone(self.time_zone).date()
+        while (run := self._run_on(day)) is None or run > now:
+            day -= timedelta(days=1)
+        return run
+
+    def run_after(self, run: datetime, count: int) -> datetime:
+        """The `count`-th scheduled run after `run`."""
+        day = run.astimezone(self.time_zone).date()
+        while count:
+            day += timedelta(days=1)
+            if self._run_on(day) is not None:
+                count -= 1
+        next_run = self._run_on(day)
+        assert next_run is not None
+        return next_run
+
+
+def day_starts(office: Office, day: date) -> datetime:
+    """The instant `day` begins at the office (its local midnight)."""
+    return datetime.combine(day, time.min, ZoneInfo(office.time_zone)).astimezone(UTC)
+
+
+def _office_days(office: Office, since: datetime, until: datetime) -> Iterator[date]:
+    zone = ZoneInfo(office.time_zone)
+    day, last = since.astimezone(zone).date(), until.astimezone(zone).date()
+    while day <= last:
+        yield day
+        day += timedelta(days=1)
+
+
+def days_to_release(
+    office: Office, now: datetime, horizon: int, schedule: ReleaseSchedule
+) -> list[date]:
+    """The office's business days that start after the run `now` belongs to and no later than
+    the `horizon`-th run after it."""
+    since = schedule.latest_run(now)
+    until = schedule.run_after(since, horizon)
+    return [
+        day
+        for day in _office_days(office, since, until)
+        if since < day_starts(office, day) <= until and is_business_day(office, day)
+    ]
 
 
 @dataclass(frozen=True)
@@ -41,25 +121,24 @@ class ReleaseSummary:
         return max((day.day for day in self.days), default=None)
 
 
-def days_to_release(office: Office, now: datetime, horizon: int) -> list[date]:
-    """The office's next `horizon` business days after its own today."""
-    return business_days_after(office, local_today(office, now), horizon)
-
-
 def release(
     now: datetime,
     *,
     horizon: int = 1,
     dry_run: bool = False,
     offices: list[Office] | None = None,
+    schedule: ReleaseSchedule | None = None,
 ) -> ReleaseSummary:
     if horizon < 1:
-        raise ValueError("the horizon is at least one business day")
+        raise ValueError("the horizon is at least one release")
     chosen = (
         offices
         if offices is not None
         else sorted(catalogue.all().values(), key=lambda office: office.office_id)
     )
+    when = schedule or ReleaseSchedule.configured()
     act = plan_day if dry_run else open_day
-    days = [act(office, day) for office in chosen for day in days_to_release(office, now, horizon)]
+    days = [
+        act(office, day) for office in chosen for day in days_to_release(office, now, horizon, when)
+    ]
     return ReleaseSummary(horizon=horizon, dry_run=dry_run, days=days)
