@@ -14,7 +14,7 @@ from appointments.models import SlotModel
 from appointments.offices import Office
 from appointments.services import Service
 from appointments.slots import SlotId, open_day
-from tests.helpers import next_weekday
+from tests.helpers import ApiResponse, call, next_weekday
 
 PARALLEL = 100
 
@@ -157,3 +157,53 @@ def test_parallel_retries_with_one_idempotency_key_book_once(offices: dict[str, 
     # Then every answer names the same appointment, and one seat is taken
     assert len(answers) == 1
     assert booked_count(slot_id) == 1
+
+
+def wrong_pins(right: str, count: int) -> list[str]:
+    """`count` different PINs that are not `right`."""
+    return [pin for pin in (f"{n:06d}" for n in range(count + 1)) if pin != right][:count]
+
+
+def authenticate(result: booking.Booking, pin: str) -> Any:
+    return access.authenticate(result.appointment.confirmation, pin, datetime.now(UTC))
+
+
+def view(result: booking.Booking, pin: str) -> ApiResponse:
+    return call(
+        "GET",
+        f"/appointments/{result.appointment.confirmation}",
+        headers={"X-Appointment-Pin": pin},
+    )
+
+
+def test_fifty_parallel_wrong_pins_evaluate_at_most_five_then_the_right_pin_is_locked(
+    offices: dict[str, Office],
+) -> None:
+    # Given an appointment
+    result = book(slot_with_capacity(offices["new-york"], capacity=3), 1)
+    # When fifty different wrong PINs are tried at the same moment
+    guesses = wrong_pins(result.pin, 50)
+    outcomes = run_in_parallel([lambda g=g: authenticate(result, g) for g in guesses])
+    # Then at most five were told "wrong", all the others "locked"
+    assert outcomes["wrong_pin"] <= 5
+    assert outcomes["wrong_pin"] + outcomes["locked"] == 50
+    # And the right PIN, sent next through the API, is locked out too, for up to 15 minutes
+    response = view(result, result.pin)
+    assert (response.status, response.body["error"]) == (423, "locked")
+    assert 0 < int(response.headers["retry-after"]) <= 15 * 60
+
+
+def test_the_right_pin_inside_a_burst_of_wrong_ones_does_not_clear_the_lock(
+    offices: dict[str, Office],
+) -> None:
+    # Given an appointment
+    result = book(slot_with_capacity(offices["new-york"], capacity=3), 1)
+    # When its right PIN is sent in the middle of forty-nine wrong ones, all at once
+    guesses = wrong_pins(result.pin, 49)
+    guesses.insert(24, result.pin)
+    outcomes = run_in_parallel([lambda g=g: authenticate(result, g) for g in guesses])
+    # Then the right PIN was answered only if it came before the lock-out, and the burst
+    # leaves the appointment locked: even the right PIN is refused now
+    assert outcomes["ok"] <= 1
+    assert outcomes["wrong_pin"] + outcomes["locked"] == 50 - outcomes["ok"]
+    assert view(result, result.pin).status == 423

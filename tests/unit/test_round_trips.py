@@ -18,15 +18,42 @@ def test_booking_is_one_write_request() -> None:
     assert dict(calls) == {"TransactWriteItems": 1}
 
 
-def test_fetch_is_one_read() -> None:
+def test_fetch_is_one_conditional_update() -> None:
+    # The PIN is compared by the update that would count it as wrong; DynamoDB refuses it and
+    # returns the appointment, so the right PIN costs one request and writes nothing.
     booked = book()
     with count_dynamodb_calls() as calls:
-        call(
+        response = call(
             "GET",
             f"/appointments/{booked['confirmationNumber']}",
             headers={"X-Appointment-Pin": booked["pin"]},
         )
-    assert dict(calls) == {"GetItem": 1}
+    assert response.status == 200
+    assert dict(calls) == {"UpdateItem": 1}
+
+
+def test_wrong_pin_is_one_conditional_update() -> None:
+    booked = book()
+    wrong = "000000" if booked["pin"] != "000000" else "111111"
+    with count_dynamodb_calls() as calls:
+        response = call(
+            "GET",
+            f"/appointments/{booked['confirmationNumber']}",
+            headers={"X-Appointment-Pin": wrong},
+        )
+    assert response.status == 403
+    assert dict(calls) == {"UpdateItem": 1}
+
+
+def test_right_pin_after_a_wrong_one_costs_one_more_update() -> None:
+    booked = book()
+    path = f"/appointments/{booked['confirmationNumber']}"
+    wrong = "000000" if booked["pin"] != "000000" else "111111"
+    call("GET", path, headers={"X-Appointment-Pin": wrong})
+    with count_dynamodb_calls() as calls:
+        response = call("GET", path, headers={"X-Appointment-Pin": booked["pin"]})
+    assert response.status == 200
+    assert dict(calls) == {"UpdateItem": 2}  # the refused count, then forgetting the wrong PIN
 
 
 def test_cancel_is_two_requests() -> None:
@@ -38,7 +65,7 @@ def test_cancel_is_two_requests() -> None:
             headers={"X-Appointment-Pin": booked["pin"]},
         )
     assert response.status == 200
-    assert dict(calls) == {"GetItem": 1, "TransactWriteItems": 1}
+    assert dict(calls) == {"UpdateItem": 1, "TransactWriteItems": 1}
 
 
 def test_reschedule_is_two_requests() -> None:
@@ -52,4 +79,4 @@ def test_reschedule_is_two_requests() -> None:
             headers={"X-Appointment-Pin": booked["pin"]},
         )
     assert response.status == 200
-    assert dict(calls) == {"GetItem": 1, "TransactWriteItems": 1}
+    assert dict(calls) == {"UpdateItem": 1, "TransactWriteItems": 1}

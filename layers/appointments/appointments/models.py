@@ -109,6 +109,8 @@ class AppointmentModel(Model):
     request_digest = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
+    # Wrong PINs since the last right one; each sets `locked_until` to when a lock-out would
+    # end if it reached the limit. Locked while the count is at the limit and that is ahead.
     pin_failures = NumberAttribute(default=0)
     locked_until = UTCDateTimeAttribute(null=True)
     notice_requested_at = UTCDateTimeAttribute(null=True)
@@ -139,7 +141,8 @@ ALL_MODELS: tuple[type[Model], ...] = (OfficeModel, SlotModel, AppointmentModel,
 
 @lru_cache(maxsize=1)
 def transaction_connection() -> Connection:
-    """One shared connection for transactions: creating a botocore client costs ~50 ms."""
+    """One shared connection for transactions and for updates that need the item DynamoDB
+    refused (ReturnValuesOnConditionCheckFailure): creating a botocore client costs ~50 ms."""
     return Connection(
         region=_Meta.region,
         max_retry_attempts=_Meta.max_retry_attempts,
