@@ -5,6 +5,10 @@ DynamoDB's TTL purges the appointment.
 
 Records are processed one by one with a partial batch response: a record that fails is
 retried (and finally sent to the dead-letter queue) without blocking or losing the others.
+Every step can be repeated: a retried record writes the same letter again and mails it unless
+the mail was already accepted by SES, so a fault anywhere loses no mail (at worst it is sent
+twice). A failure is logged by type and stack only: records, and SES's refusals, carry
+names and addresses.
 """
 
 from __future__ import annotations
@@ -26,9 +30,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from appointments import letters
 from appointments.models import AppointmentModel
-from appointments.observability import count, logger, metrics
+from appointments.observability import count, log_unexpected, logger, metrics
 
-processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+# A whole failed batch is reported like a partial one rather than raised: the batch
+# processor's exception would quote every record's error to the log, personal data included.
+processor = BatchProcessor(
+    event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False
+)
 # A new notice is due when one of these changed; other changes (PIN failures, the letter
 # bookkeeping itself) leave the notice as it is.
 NOTICE_FIELDS = ("status", "slot_id", "start_utc", "office_id", "language", "name")
@@ -40,6 +48,14 @@ def _image(record: DynamoDBRecord, which: str) -> dict[str, Any] | None:
 
 
 def handle_record(record: DynamoDBRecord) -> None:
+    try:
+        _handle(record)
+    except Exception as error:
+        log_unexpected(error, "notice record failed")
+        raise
+
+
+def _handle(record: DynamoDBRecord) -> None:
     new_image, old_image = _image(record, "NewImage"), _image(record, "OldImage")
     if record.event_name == DynamoDBRecordEventName.REMOVE and old_image:
         deleted = letters.delete_letters(old_image["confirmation"]["S"])

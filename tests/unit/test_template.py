@@ -71,7 +71,7 @@ EXPECTED_DYNAMODB_ACTIONS: dict[str, dict[str, set[str]]] = {
     # Rendering notices: the catalogue for the office, the letter bookkeeping on the item.
     "RenderNoticesFunction": {
         "OfficesTable": {"dynamodb:Scan"},
-        "AppointmentsTable": {"dynamodb:UpdateItem"},
+        "AppointmentsTable": {"dynamodb:GetItem", "dynamodb:UpdateItem"},
     },
     # Opening slots: a Query of the day, conditional puts in transactions.
     "ReleaseSlotsFunction": {

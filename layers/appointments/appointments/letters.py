@@ -16,7 +16,7 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
-from pynamodb.exceptions import UpdateError
+from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from appointments.codes import digest
 from appointments.config import settings
@@ -132,21 +132,26 @@ def _ses() -> Any:
 
 def mail_letter(appointment: AppointmentModel, letter: Letter, now: datetime) -> bool:
     """E-mail the notice's download link to the address on file, once per letter version and
-    notice request. Returns whether a mail was sent."""
+    notice request. Returns whether a mail was sent.
+
+    The mail is marked as sent only after SES accepted it: a failure or a timeout anywhere
+    before the mark leaves the mail to the retry of the stream record, so it may go out twice
+    but is never lost."""
     if not appointment.email:
         return False
     requested = appointment.notice_requested_at
     mail_key = f"{letter.version}/{requested.isoformat() if requested else ''}"
     try:
-        AppointmentModel(appointment.confirmation).update(
-            actions=[AppointmentModel.mailed_key.set(mail_key)],
-            condition=AppointmentModel.mailed_key.does_not_exist()
-            | (AppointmentModel.mailed_key != mail_key),
+        # With the key: an item projected to nothing reads as absent.
+        mailed = AppointmentModel.get(
+            appointment.confirmation,
+            consistent_read=True,
+            attributes_to_get=["confirmation", "mailed_key"],
         )
-    except UpdateError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
-            return False  # this record was handled already
-        raise
+    except DoesNotExist:
+        return False  # purged meanwhile: nobody to write to
+    if mailed.mailed_key == mail_key:
+        return False  # this record was handled already
     valid_for = timedelta(days=settings().letter_link_days)
     link = f"{settings().public_api_url.rstrip('/')}/letters/" + make_token(
         appointment.confirmation, letter.version, now, valid_for
@@ -157,23 +162,23 @@ def mail_letter(appointment: AppointmentModel, letter: Letter, now: datetime) ->
         link,
         settings().letter_link_days,
     )
-    try:
-        _ses().send_email(
-            Source=settings().sender_address,
-            Destination={"ToAddresses": [appointment.email]},
-            Message={
-                "Subject": {"Data": mail.subject, "Charset": "UTF-8"},
-                "Body": {
-                    "Html": {"Data": mail.html, "Charset": "UTF-8"},
-                    "Text": {"Data": mail.text, "Charset": "UTF-8"},
-                },
+    _ses().send_email(
+        Source=settings().sender_address,
+        Destination={"ToAddresses": [appointment.email]},
+        Message={
+            "Subject": {"Data": mail.subject, "Charset": "UTF-8"},
+            "Body": {
+                "Html": {"Data": mail.html, "Charset": "UTF-8"},
+                "Text": {"Data": mail.text, "Charset": "UTF-8"},
             },
-        )
-    except Exception:
-        # Let the retry of this record send it: forget that it was sent.
+        },
+    )
+    try:
         AppointmentModel(appointment.confirmation).update(
-            actions=[AppointmentModel.mailed_key.remove()],
-            condition=AppointmentModel.mailed_key == mail_key,
+            actions=[AppointmentModel.mailed_key.set(mail_key)],
+            condition=AppointmentModel.confirmation.exists(),
         )
-        raise
+    except UpdateError as error:
+        if error.cause_response_code != "ConditionalCheckFailedException":
+            raise
     return True
