@@ -98,9 +98,9 @@ def test_full_slot_reason_is_read_from_the_cancellation_reasons(
         "/appointments",
         body=booking_body(slot["slotId"], applicant=applicant(name="Person 0", dob="1970-01-01")),
     )
-    # Then both reasons failed, and the answer names the one that needs action first
+    # Then both reasons failed, and the answer is the slot's, which tells nothing about the person
     assert response.status == 409
-    assert response.body["error"] == "already_booked"
+    assert response.body["error"] == "slot_full"
 
 
 def test_catalogue_and_a_week_of_slots_seed_twice_without_duplicates(

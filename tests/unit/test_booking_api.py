@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import io
-from datetime import datetime, timedelta
+import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from appointments import booking
 from appointments.models import AppointmentModel
+from appointments.offices import Office
+from appointments.slots import open_day
 from tests.helpers import applicant, booking_body, call, next_weekday
 
 pytestmark = pytest.mark.usefixtures("open_slots")
@@ -400,3 +403,57 @@ def test_pin_header_name_is_case_insensitive() -> None:
         headers={"x-appointment-pin": booked["pin"]},
     )
     assert response.status == 200, response.body
+
+
+def fill(slot: dict[str, Any], prefix: str = "Other") -> None:
+    """Book every seat of `slot` for other people."""
+    for index in range(slot["available"]):
+        book(slot["slotId"], applicant=applicant(name=f"{prefix} {index}", dob="1970-01-01"))
+
+
+def test_a_full_slot_tells_nothing_about_who_has_an_appointment() -> None:
+    # Given a person with an appointment, and a slot filled by others
+    first, second = free_slots()[:2]
+    book(first["slotId"])
+    fill(second)
+    # When someone tries the full slot with that person's name and date of birth
+    response = call("POST", "/appointments", body=booking_body(second["slotId"]))
+    # Then the answer is the same as for anyone: the slot is full
+    assert (response.status, response.body["error"]) == (409, "slot_full")
+
+
+def test_a_passed_slot_tells_nothing_about_who_has_an_appointment(
+    offices: dict[str, Office],
+) -> None:
+    # Given a person with an appointment, and a slot that has passed
+    book()
+    yesterday = datetime.now(UTC).date() - timedelta(days=1)
+    open_day(offices["new-york"], yesterday, starts=["09:00"])
+    # When someone tries the passed slot with that person's name and date of birth
+    response = call(
+        "POST", "/appointments", body=booking_body(f"new-york:{yesterday.isoformat()}T09:00")
+    )
+    # Then the answer is the same as for anyone: the slot has passed
+    assert (response.status, response.body["error"]) == (409, "slot_passed")
+
+
+def test_already_booked_is_told_only_for_a_bookable_slot_and_names_no_place_or_time() -> None:
+    # Given a person with an appointment
+    first, second = free_slots()[:2]
+    booked = book(first["slotId"])
+    # When they try to book another free slot
+    response = call("POST", "/appointments", body=booking_body(second["slotId"]))
+    # Then they are told they already have one, but not where or when it is
+    assert (response.status, response.body["error"]) == (409, "already_booked")
+    message = response.body["message"]
+    start = datetime.fromisoformat(booked["start"])
+    for detail in (
+        "new-york",
+        "New York",
+        booked["slotId"],
+        start.strftime("%H:%M"),
+        start.date().isoformat(),
+        booked["confirmationNumber"],
+    ):
+        assert detail not in message
+    assert not re.search(r"\d", message)

@@ -9,9 +9,11 @@
   the key, so a retry collides with the first booking's item and returns it, never a second seat.
 - Reschedule moves the seat in one transaction: the person never holds two seats and keeps the
   old one if the new one is taken.
+- The refusal never tells who has an appointment: a full, passed or unknown slot is answered
+  as such before the applicant's other appointment is mentioned.
 
-Request budget: a booking is one TransactWriteItems; cancel and reschedule are one GetItem
-(to check the PIN) and one TransactWriteItems.
+Request budget: a booking is one TransactWriteItems; cancel and reschedule are one UpdateItem
+(the PIN check, see access.py) and one TransactWriteItems.
 """
 
 from __future__ import annotations
@@ -115,7 +117,7 @@ def book(request: BookingRequest, *, idempotency_key: str | None, now: datetime)
             if appointment_taken and idempotency_key:
                 return _replay(confirmation, pin, request, now)
             if guard_taken or slot_refused:
-                raise _booking_refusal(error, guard_taken, slot_refused, now) from error
+                raise _booking_refusal(error, slot_refused, now) from error
             if appointment_taken:
                 continue  # a random confirmation number collided: draw another
             raise
@@ -131,17 +133,18 @@ def _credentials(idempotency_key: str | None) -> tuple[str, str]:
 
 
 def _booking_refusal(
-    error: TransactWriteError, guard_taken: bool, slot_refused: bool, now: datetime
+    error: TransactWriteError, slot_refused: bool, now: datetime
 ) -> AppointmentError:
-    """The most useful reason first: a wrong slot, then the person's other appointment, then
-    a full or passed slot."""
-    slot_refusal = _slot_refusal(error, now) if slot_refused else None
-    if slot_refusal is None or (guard_taken and not isinstance(slot_refusal, NotFound)):
-        return AlreadyBooked(
-            "This applicant already has an active appointment. Cancel or reschedule it "
-            "instead of booking another."
-        )
-    return slot_refusal
+    """The slot's refusal first: whether this person holds another appointment is told only
+    to someone who could have booked the slot, so trying a full, passed or unknown slot with
+    someone's name and date of birth tells nothing about them. The message never says where
+    or when the other appointment is."""
+    if slot_refused:
+        return _slot_refusal(error, now)
+    return AlreadyBooked(
+        "This applicant already has an active appointment. Cancel or reschedule it "
+        "instead of booking another."
+    )
 
 
 def _new_appointment(

@@ -1,0 +1,75 @@
+"""Booking refusals on DynamoDB Local: every failed condition of the booking transaction is
+reported, in pynamodb's order, so the slot's refusal is answered before the applicant's."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+
+from appointments.models import transaction_connection
+from appointments.offices import Office
+from tests.helpers import applicant, booking_body, call, next_weekday, open_weekdays
+
+
+@pytest.fixture
+def slots(offices: dict[str, Office]) -> list[dict[str, Any]]:
+    open_weekdays([offices["new-york"]], next_weekday(), 1)
+    response = call(
+        "GET",
+        "/offices/new-york/slots",
+        query={"date": next_weekday().isoformat(), "service": "adit-stamp"},
+    )
+    return list(response.body["slots"])
+
+
+@contextmanager
+def cancellation_reasons() -> Iterator[list[list[str]]]:
+    """The reason codes of every cancelled transaction, as DynamoDB sent them."""
+    seen: list[list[str]] = []
+
+    def record(parsed: dict[str, Any], **_: Any) -> None:
+        if "CancellationReasons" in parsed:
+            seen.append([reason["Code"] for reason in parsed["CancellationReasons"]])
+
+    events = transaction_connection().client.meta.events
+    events.register("after-call.dynamodb.TransactWriteItems", record)
+    try:
+        yield seen
+    finally:
+        events.unregister("after-call.dynamodb.TransactWriteItems", record)
+
+
+def book(slot_id: str, name: str = "Maria Garcia") -> Any:
+    return call("POST", "/appointments", body=booking_body(slot_id, applicant=applicant(name=name)))
+
+
+def test_full_slot_and_booked_applicant_both_fail_and_the_slot_is_answered(
+    slots: list[dict[str, Any]],
+) -> None:
+    # Given an applicant with an appointment, and another slot filled by others
+    first, second = slots[:2]
+    assert book(first["slotId"]).status == 201
+    for index in range(second["available"]):
+        assert book(second["slotId"], name=f"Other Person{index}").status == 201
+    # When the applicant tries the full slot
+    with cancellation_reasons() as reasons:
+        response = book(second["slotId"])
+    # Then DynamoDB reports both the applicant guard and the slot (puts, then updates), and
+    # the answer is the slot's
+    assert reasons == [["None", "ConditionalCheckFailed", "ConditionalCheckFailed"]]
+    assert (response.status, response.body["error"]) == (409, "slot_full")
+
+
+def test_bookable_slot_and_booked_applicant_is_already_booked(
+    slots: list[dict[str, Any]],
+) -> None:
+    first, second = slots[:2]
+    assert book(first["slotId"]).status == 201
+    with cancellation_reasons() as reasons:
+        response = book(second["slotId"])
+    assert reasons == [["None", "ConditionalCheckFailed", "None"]]
+    assert (response.status, response.body["error"]) == (409, "already_booked")
+    assert "new-york" not in response.body["message"]
