@@ -10,13 +10,14 @@ from typing import Any
 from botocore.awsrequest import AWSResponse, HTTPHeaders
 
 from appointments import letters
-from appointments.models import AppointmentModel, transaction_connection
+from appointments.models import AppointmentModel, SlotModel, transaction_connection
 from tests.unit.test_letters import deliver
 
 CLIENTS: dict[str, Callable[[], Any]] = {
     "s3": letters._s3,
     "ses": letters._ses,
     "dynamodb": lambda: AppointmentModel._get_connection().connection.client,
+    "dynamodb-slots": lambda: SlotModel._get_connection().connection.client,
     "dynamodb-transactions": lambda: transaction_connection().client,
 }
 
