@@ -146,23 +146,27 @@ def test_every_route_that_reads_a_body_is_checked() -> None:
     }
 
 
-@pytest.mark.usefixtures("secret")
-@pytest.mark.parametrize(("method", "path"), BODY_ROUTES)
+@pytest.mark.usefixtures("aws")
 @pytest.mark.parametrize("case", list(NOT_JSON_TEXT))
-def test_a_body_that_is_not_json_text_gets_400(method: str, path: str, case: str) -> None:
+def test_a_body_that_is_not_json_text_gets_400_on_every_route(case: str) -> None:
     # Given a body that cannot be read as JSON text
     body, base64_encoded, content_type = NOT_JSON_TEXT[case]
-    # When it is sent to a route that reads a body
-    response = send_body(
-        method, path, body, base64_encoded=base64_encoded, content_type=content_type
-    )
-    # Then the answer is the 400 of the error contract
-    assert response.status == 400, response.body
-    assert response.body["error"] == "bad_request"
-    assert set(response.body) == {"error", "message"}
+    # When it is sent to each route that reads a body
+    answers = {
+        (method, path): send_body(
+            method, path, body, base64_encoded=base64_encoded, content_type=content_type
+        )
+        for method, path in BODY_ROUTES
+    }
+    # Then every one answers with the 400 of the error contract
+    refused = {
+        route: (response.status, response.body["error"], set(response.body))
+        for route, response in answers.items()
+    }
+    assert refused == dict.fromkeys(answers, (400, "bad_request", {"error", "message"}))
 
 
-@pytest.mark.usefixtures("secret")
+@pytest.mark.usefixtures("aws")
 @fuzz
 @given(route=st.sampled_from(BODY_ROUTES), body=st.binary(max_size=64))
 def test_any_base64_encoded_body_is_refused_cleanly(route: tuple[str, str], body: bytes) -> None:

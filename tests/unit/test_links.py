@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+import string
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from appointments.errors import LinkInvalid
 from appointments.links import make_token, read_token
@@ -15,6 +19,32 @@ from tests.unit.test_letters import deliver, stream_record
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 WEEK = timedelta(days=7)
+REFUSED = {
+    "error": "link_invalid",
+    "message": "This link is not valid or has expired. Download the notice with your "
+    "confirmation number and PIN instead.",
+}
+# What a URL path segment carries unescaped (RFC 3986 pchar), and the percent sign.
+PATH_SEGMENT = string.ascii_letters + string.digits + "-._~!$&'()*+,;=:@%"
+tokens = settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+
+
+def forged(confirmation: str, version: str, expires: str, signature: str) -> str:
+    """A token in the service's format, signed by someone without the secret."""
+    payload = f"{confirmation}.{version}.{expires}".encode()
+    return base64.urlsafe_b64encode(payload).decode().rstrip("=") + "." + signature
+
+
+forged_tokens = st.builds(
+    forged,
+    confirmation=st.text(max_size=12),
+    version=st.text(max_size=20),
+    expires=st.integers().map(str) | st.integers(min_value=2**63).map(str) | st.text(max_size=12),
+    signature=st.text(alphabet="0123456789abcdef", max_size=43)
+    | st.text(alphabet=PATH_SEGMENT, max_size=43),
+)
 
 
 @pytest.mark.usefixtures("aws")
@@ -50,6 +80,34 @@ def test_a_tampered_token_is_refused(position: int) -> None:
 def test_garbage_is_refused(garbage: str) -> None:
     with pytest.raises(LinkInvalid):
         read_token(garbage, NOW)
+
+
+@pytest.mark.usefixtures("aws")
+@pytest.mark.parametrize("expires", ["9" * 400, "-" + "9" * 30, "1e3"])
+def test_a_forged_token_with_any_expiry_gets_the_tampered_answer(expires: str) -> None:
+    # Given a token in the service's format with an unreadable expiry and a made-up signature
+    token = forged("7K2M9QX4TR8", "20261126T120000Z", expires, "0" * 43)
+    # When its link is opened
+    response = call("GET", f"/letters/{token}")
+    # Then it is refused exactly like a tampered link
+    assert (response.status, response.body) == (403, REFUSED)
+
+
+@pytest.mark.usefixtures("aws")
+@tokens
+@given(token=forged_tokens | st.text(alphabet=PATH_SEGMENT, min_size=1, max_size=80))
+def test_any_token_the_service_did_not_sign_gets_the_tampered_answer(token: str) -> None:
+    response = call("GET", f"/letters/{token}")
+    assert (response.status, response.body) == (403, REFUSED)
+
+
+@pytest.mark.usefixtures("aws")
+@tokens
+@given(token=st.text(min_size=1, max_size=80).filter(lambda text: "/" not in text))
+def test_any_text_as_a_token_is_refused_without_a_server_error(token: str) -> None:
+    response = call("GET", f"/letters/{token}")
+    assert response.status in {403, 404}, response.body
+    assert set(response.body) == {"error", "message"}
 
 
 @pytest.mark.usefixtures("open_slots")
@@ -92,9 +150,4 @@ def test_a_link_naming_a_letter_that_does_not_exist_is_refused() -> None:
 @pytest.mark.usefixtures("open_slots")
 def test_a_tampered_link_gets_403_and_reveals_nothing() -> None:
     response = call("GET", "/letters/N0tAReaLT0ken.deadbeef")
-    assert response.status == 403
-    assert response.body == {
-        "error": "link_invalid",
-        "message": "This link is not valid or has expired. Download the notice with your "
-        "confirmation number and PIN instead.",
-    }
+    assert (response.status, response.body) == (403, REFUSED)

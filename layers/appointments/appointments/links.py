@@ -45,18 +45,40 @@ def make_token(confirmation: str, version: str, now: datetime, valid_for: timede
     return f"{_encode(payload)}{SEPARATOR}{_signature(payload)}"
 
 
+def _signed_payload(token: str) -> str | None:
+    """The token's payload if the service signed it, else None.
+
+    Only the base64 wrapping is undone before the signature is checked (the signature covers
+    the payload text); nothing in the payload is read until it has been.
+    """
+    encoded, _, signature = token.rpartition(SEPARATOR)
+    try:
+        payload = _decode(encoded)
+    except ValueError:  # not base64, or not UTF-8 inside: nothing the service wrote
+        return None
+    expected = _signature(payload).encode()
+    if not hmac.compare_digest(signature.encode(errors="replace"), expected):
+        return None
+    return payload
+
+
 def read_token(token: str, now: datetime) -> LinkClaims:
+    """The claims of a token the service signed and that has not expired.
+
+    Every other token, tampered, expired or malformed in any way, raises the same LinkInvalid.
+    """
     invalid = LinkInvalid(
         "This link is not valid or has expired. Download the notice with "
         "your confirmation number and PIN instead."
     )
+    payload = _signed_payload(token)
+    if payload is None:
+        raise invalid
     try:
-        encoded, signature = token.rsplit(SEPARATOR, 1)
-        payload = _decode(encoded)
         confirmation, version, expires_text = payload.split(SEPARATOR)
         expires = datetime.fromtimestamp(int(expires_text), tz=now.tzinfo)
-    except (ValueError, UnicodeDecodeError) as error:
+    except (ValueError, OverflowError, OSError) as error:
         raise invalid from error
-    if not hmac.compare_digest(signature, _signature(payload)) or expires <= now:
+    if expires <= now:
         raise invalid
     return LinkClaims(confirmation, version, expires)
