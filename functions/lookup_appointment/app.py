@@ -43,10 +43,12 @@ def lookup_appointment(body: LookupIn) -> Response[dict[str, Any]]:
         phone = normalise_phone(body.phone)
     except InvalidRequest:
         phone = None  # an unreadable phone matches nothing, and the answer must not differ
-    if phone is not None:
-        lookup.request_notice(body.name, body.date_of_birth, phone, now=utc_now())
+    try:
+        if phone is not None:
+            lookup.request_notice(body.name, body.date_of_birth, phone, now=utc_now())
+    finally:  # a throttled lookup (429) takes the same time too
+        time.sleep(max(0.0, RESPONSE_FLOOR_SECONDS - (time.monotonic() - started)))
     count("NoticeLookups")
-    time.sleep(max(0.0, RESPONSE_FLOOR_SECONDS - (time.monotonic() - started)))
     return Response(
         status_code=202,
         content_type="application/json",

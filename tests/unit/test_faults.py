@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from botocore.awsrequest import AWSResponse, HTTPHeaders
 
-from appointments.models import transaction_connection
-from tests.helpers import booking_body, call
+from appointments.models import ALL_MODELS, AppointmentModel, transaction_connection
+from tests.helpers import ApiResponse, booking_body, call
 from tests.unit.test_booking_api import book, free_slots
 
 pytestmark = pytest.mark.usefixtures("open_slots")
@@ -107,3 +107,122 @@ def test_logs_carry_no_personal_data(log_output: io.StringIO) -> None:
     for secret in ("Maria", "Garcia", "1985-04-12", "2025550143", "maria@example.com"):
         assert secret not in logs
     assert booked["pin"] not in logs
+
+
+@contextmanager
+def dynamodb_fails(operation: str, error_type: str, failing: set[int]) -> Iterator[list[int]]:
+    """Answer the `failing` (1-based) `operation` requests with `error_type`, as DynamoDB would
+    once the SDK's own retries are used up; every other request goes through."""
+    sent = [0]
+
+    def maybe_fail(**_: Any) -> Any:
+        sent[0] += 1
+        if sent[0] in failing:
+            return _error(error_type, {"message": "Rate of requests exceeds the allowed rate."})
+        return None
+
+    clients = [model._get_connection().connection.client for model in ALL_MODELS]
+    clients.append(transaction_connection().client)
+    unique = {id(client): client for client in clients}.values()
+    for client in unique:
+        client.meta.events.register_first(f"before-call.dynamodb.{operation}", maybe_fail)
+    try:
+        yield sent
+    finally:
+        for client in unique:
+            client.meta.events.unregister(f"before-call.dynamodb.{operation}", maybe_fail)
+
+
+PROVISIONED, ON_DEMAND = "ProvisionedThroughputExceededException", "ThrottlingException"
+
+
+def pin_request(route: str, booked: dict[str, Any], pin: str, slot_id: str) -> ApiResponse:
+    path = f"/appointments/{booked['confirmationNumber']}"
+    headers = {"X-Appointment-Pin": pin}
+    if route == "view":
+        return call("GET", path, headers=headers)
+    if route == "reschedule":
+        return call("PUT", f"{path}/slot", body={"slotId": slot_id}, headers=headers)
+    return call("DELETE", path, headers=headers)
+
+
+def assert_throttled(response: ApiResponse) -> None:
+    assert (response.status, response.body["error"]) == (429, "throttled"), response.body
+    assert int(response.headers["retry-after"]) >= 1
+
+
+@pytest.mark.parametrize(
+    ("route", "error_type"),
+    [("view", PROVISIONED), ("reschedule", ON_DEMAND), ("cancel", PROVISIONED)],
+)
+def test_a_throttled_pin_check_answers_429_and_changes_nothing(route: str, error_type: str) -> None:
+    # Given an appointment
+    first, second = free_slots()[:2]
+    booked = book(first["slotId"])
+    # When its PIN check is throttled
+    with dynamodb_fails("UpdateItem", error_type, failing={1}):
+        response = pin_request(route, booked, booked["pin"], second["slotId"])
+    # Then the caller is told to retry, and the appointment and its seat are as they were
+    assert_throttled(response)
+    stored = AppointmentModel.get(booked["confirmationNumber"])
+    assert (stored.status, stored.slot_id, stored.pin_failures) == ("booked", first["slotId"], 0)
+    assert seats(first["slotId"]) == first["available"] - 1
+    # And the same request succeeds once the throttling is over
+    assert pin_request(route, booked, booked["pin"], second["slotId"]).status == 200
+
+
+def test_a_throttled_wrong_pin_is_not_counted() -> None:
+    booked = book()
+    wrong = "000000" if booked["pin"] != "000000" else "111111"
+    with dynamodb_fails("UpdateItem", ON_DEMAND, failing={1}):
+        response = pin_request("view", booked, wrong, "")
+    assert_throttled(response)
+    assert AppointmentModel.get(booked["confirmationNumber"]).pin_failures == 0
+
+
+def test_a_throttled_reset_after_the_right_pin_answers_429_and_the_retry_resets() -> None:
+    # Given an appointment with a wrong PIN counted
+    booked = book()
+    wrong = "000000" if booked["pin"] != "000000" else "111111"
+    assert pin_request("view", booked, wrong, "").status == 403
+    # When the right PIN is checked and forgetting the wrong one is throttled
+    with dynamodb_fails("UpdateItem", PROVISIONED, failing={2}) as sent:
+        response = pin_request("view", booked, booked["pin"], "")
+    assert sent[0] == 2
+    # Then the caller is told to retry, and the retry is answered and forgets the wrong PIN
+    assert_throttled(response)
+    assert pin_request("view", booked, booked["pin"], "").status == 200
+    assert AppointmentModel.get(booked["confirmationNumber"]).pin_failures == 0
+
+
+def lookup(phone: str) -> ApiResponse:
+    details = {"name": "Maria Garcia", "dateOfBirth": "1985-04-12", "phone": phone}
+    return call("POST", "/appointments/lookup", body=details)
+
+
+@pytest.mark.parametrize(
+    ("throttled", "error_type"),
+    # the guard's current window, its new window, then the appointment
+    [(1, PROVISIONED), (2, ON_DEMAND), (3, PROVISIONED)],
+)
+def test_a_throttled_lookup_answers_the_same_for_a_match_and_a_miss_and_loses_nothing(
+    throttled: int, error_type: str
+) -> None:
+    # Given an appointment
+    booked = book()
+    # When one request of a matching lookup, and of one that matches nothing, is throttled
+    with dynamodb_fails("UpdateItem", error_type, failing={throttled}):
+        match = lookup("+12025550143")
+    with dynamodb_fails("UpdateItem", error_type, failing={throttled}):
+        miss = lookup("+12025550100")
+    # Then both are told to retry, in the same words
+    assert_throttled(match)
+    assert (match.status, match.body, match.headers["retry-after"]) == (
+        miss.status,
+        miss.body,
+        miss.headers["retry-after"],
+    )
+    # And the match's retry, once the throttling is over, requests the notice
+    assert AppointmentModel.get(booked["confirmationNumber"]).notice_requested_at is None
+    assert lookup("+12025550143").status == 202
+    assert AppointmentModel.get(booked["confirmationNumber"]).notice_requested_at is not None

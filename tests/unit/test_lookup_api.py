@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from appointments.models import AppointmentModel
+from appointments.models import ApplicantModel, AppointmentModel, transaction_connection
 from tests.helpers import applicant, call
 from tests.unit.test_booking_api import book
 
@@ -75,3 +75,53 @@ def test_lookup_with_missing_fields_is_422() -> None:
     response = call("POST", "/appointments/lookup", body={"name": "Maria Garcia"})
     assert response.status == 422
     assert response.body["error"] == "invalid_request"
+
+
+def requests_sent(**overrides: Any) -> list[tuple[str, str]]:
+    """The DynamoDB requests (operation, table) a lookup sends."""
+    sent: list[tuple[str, str]] = []
+
+    def record(model: Any, params: dict[str, Any], **_: Any) -> None:
+        sent.append((model.name, params.get("TableName", "")))
+
+    clients = {id(c): c for c in [transaction_connection().client]}
+    for model in (ApplicantModel, AppointmentModel):
+        client = model._get_connection().connection.client
+        clients[id(client)] = client
+    for client in clients.values():
+        client.meta.events.register("before-parameter-build.dynamodb", record)
+    try:
+        assert lookup(**overrides).status == 202
+    finally:
+        for client in clients.values():
+            client.meta.events.unregister("before-parameter-build.dynamodb", record)
+    return sent
+
+
+def test_a_match_and_a_miss_send_the_same_requests_to_the_same_tables() -> None:
+    # Given an appointment
+    book()
+    # When it is looked up, and so are details that match nothing
+    match = requests_sent()
+    misses = [
+        requests_sent(phone="+12025550100"),
+        requests_sent(dateOfBirth="1985-04-13"),
+        requests_sent(name="Nobody Here"),
+    ]
+    # Then every lookup sent the same requests, so throttling strikes them alike
+    assert [table for _, table in match] == [
+        "test-ApplicantsTable",
+        "test-ApplicantsTable",
+        "test-AppointmentsTable",
+    ]
+    assert all(miss == match for miss in misses)
+
+
+def test_a_lookup_that_matches_nothing_writes_nothing() -> None:
+    booked = book()
+    before = {item.applicant_key: item.lookup_count for item in ApplicantModel.scan()}
+    lookup(phone="+12025550100")
+    lookup(name="Nobody Here")
+    assert {item.applicant_key: item.lookup_count for item in ApplicantModel.scan()} == before
+    assert [a.confirmation for a in AppointmentModel.scan()] == [booked["confirmationNumber"]]
+    assert not notice_requested(booked["confirmationNumber"])

@@ -5,18 +5,26 @@ and the handler answers after the same minimum time either way. A match only re-
 notice to the contact details already on file (the notice renderer watches
 `notice_requested_at` on the appointments stream), at most `lookups_per_hour` times an hour,
 so the endpoint cannot be used to learn who has an appointment or to flood someone's inbox.
+
+Every lookup, matching or not, sends the same requests to the same items: conditional updates
+of the applicant's guard item, whose conditions are the match (phone, upcoming appointment,
+hourly allowance), then a conditional update of the appointment it names, or of a key no
+appointment has. So DynamoDB throttling strikes a match and a miss alike, and the 429 the API
+then answers (the caller retries; nothing is lost) tells nothing either.
 """
 
 from __future__ import annotations
 
-import hmac
 from datetime import date, datetime, timedelta
 
-from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.exceptions import UpdateError
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
 
 from appointments.applicants import applicant_key, phone_digest
 from appointments.config import settings
 from appointments.models import ACTIVE_STATUSES, ApplicantModel, AppointmentModel
+from appointments.transactions import raise_if_throttled
 
 
 def request_notice(name: str, date_of_birth: date, phone: str, *, now: datetime) -> bool:
@@ -24,54 +32,64 @@ def request_notice(name: str, date_of_birth: date, phone: str, *, now: datetime)
 
     Returns whether a notice was requested; the API never tells the caller.
     """
-    try:
-        guard = ApplicantModel.get(applicant_key(name, date_of_birth), consistent_read=True)
-    except DoesNotExist:
-        return False
-    if guard.active_until <= now or not hmac.compare_digest(
-        guard.phone_digest, phone_digest(phone)
-    ):
-        return False
-    if not _count_lookup(guard, now):
-        return False
-    try:
-        AppointmentModel(guard.confirmation).update(
-            actions=[AppointmentModel.notice_requested_at.set(now)],
-            condition=AppointmentModel.status.is_in(*ACTIVE_STATUSES),
-        )
-    except UpdateError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    key = applicant_key(name, date_of_birth)
+    guard = _count_lookup(key, phone_digest(phone), now)
+    # A key no appointment has (confirmation numbers are 11 characters), spread like real ones.
+    confirmation = guard.confirmation if guard is not None else f"no-appointment#{key}"
+    return _update_if(
+        AppointmentModel(confirmation),
+        actions=[AppointmentModel.notice_requested_at.set(now)],
+        condition=AppointmentModel.status.is_in(*ACTIVE_STATUSES),
+    )
 
 
-def _count_lookup(guard: ApplicantModel, now: datetime) -> bool:
-    """Count this lookup in the hourly window; False when the window's allowance is used."""
+def _count_lookup(key: str, phone: str, now: datetime) -> ApplicantModel | None:
+    """Count this lookup in the applicant's hourly window if the details match an upcoming
+    appointment and the window's allowance is not used; the guard item when counted."""
+    guard = ApplicantModel(key)
+    matches = (
+        ApplicantModel.applicant_key.exists()
+        & (ApplicantModel.phone_digest == phone)
+        & (ApplicantModel.active_until > now)
+    )
     window_start = now - timedelta(hours=1)
-    try:
-        guard.update(
-            actions=[
-                ApplicantModel.lookup_window_start.set(now),
-                ApplicantModel.lookup_count.set(1),
-            ],
-            condition=(
+    in_window = _update_if(
+        guard,
+        actions=[ApplicantModel.lookup_count.add(1)],
+        condition=(
+            matches
+            & (ApplicantModel.lookup_window_start > window_start)
+            & (ApplicantModel.lookup_count < settings().lookups_per_hour)
+        ),
+    )
+    # Sent even when the first was applied (its window then refuses it), so that every
+    # lookup makes the same requests.
+    new_window = _update_if(
+        guard,
+        actions=[
+            ApplicantModel.lookup_window_start.set(now),
+            ApplicantModel.lookup_count.set(1),
+        ],
+        condition=(
+            matches
+            & (
                 ApplicantModel.lookup_window_start.does_not_exist()
                 | (ApplicantModel.lookup_window_start <= window_start)
-            ),
-        )
-    except UpdateError as error:
-        if error.cause_response_code != "ConditionalCheckFailedException":
-            raise
-    else:
-        return True
+            )
+        ),
+    )
+    return guard if in_window or new_window else None
+
+
+def _update_if(
+    item: ApplicantModel | AppointmentModel, actions: list[Action], condition: Condition
+) -> bool:
+    """Apply a conditional update; whether the condition held. Throttling answers 429."""
     try:
-        guard.update(
-            actions=[ApplicantModel.lookup_count.add(1)],
-            condition=ApplicantModel.lookup_count < settings().lookups_per_hour,
-        )
+        item.update(actions=actions, condition=condition)
     except UpdateError as error:
         if error.cause_response_code == "ConditionalCheckFailedException":
             return False
+        raise_if_throttled(error)
         raise
     return True
