@@ -119,12 +119,17 @@ def _function_dirs() -> dict[str, str]:
     }
 
 
-def _function_for(method: str, path: str) -> str:
-    """The function directory API Gateway would invoke, from the template's routes."""
+def function_serving(method: str, path: str) -> str:
+    """The template's function (logical id) API Gateway would invoke for a request."""
     matched = _gateway().match(method, path)
     if matched is None:
         raise KeyError(f"no function serves {method} {path}")
-    return _function_dirs()[matched[0].function]
+    return matched[0].function
+
+
+def _function_for(method: str, path: str) -> str:
+    """The function directory API Gateway would invoke, from the template's routes."""
+    return _function_dirs()[function_serving(method, path)]
 
 
 def call(method: str, path: str, **kwargs: Any) -> ApiResponse:

@@ -26,7 +26,8 @@ TABLES = {"OfficesTable", "SlotsTable", "AppointmentsTable", "ApplicantsTable"}
 TABLES_WITH_TTL = ("SlotsTable", "AppointmentsTable", "ApplicantsTable")
 
 # The DynamoDB actions each function may use, per table: the intended design, and exactly what
-# the domain code calls (the office catalogue is read whole with Scan; bookings, cancellations
+# the domain code calls (the office catalogue is read whole with Scan; a PIN is checked by a
+# conditional UpdateItem that returns the item; bookings, cancellations
 # and reschedules are TransactWriteItems, which IAM authorises per item as Put/Update/Delete).
 EXPECTED_DYNAMODB_ACTIONS: dict[str, dict[str, set[str]]] = {
     "ListOfficesFunction": {
@@ -44,26 +45,26 @@ EXPECTED_DYNAMODB_ACTIONS: dict[str, dict[str, set[str]]] = {
     },
     "GetAppointmentFunction": {
         "OfficesTable": {"dynamodb:Scan"},
-        "AppointmentsTable": {"dynamodb:GetItem", "dynamodb:UpdateItem"},
+        "AppointmentsTable": {"dynamodb:UpdateItem"},
     },
     "CancelAppointmentFunction": {
         "OfficesTable": {"dynamodb:Scan"},
         "SlotsTable": {"dynamodb:UpdateItem"},
-        "AppointmentsTable": {"dynamodb:GetItem", "dynamodb:UpdateItem"},
+        "AppointmentsTable": {"dynamodb:UpdateItem"},
         "ApplicantsTable": {"dynamodb:DeleteItem"},
     },
     "RescheduleAppointmentFunction": {
         "OfficesTable": {"dynamodb:Scan"},
         "SlotsTable": {"dynamodb:UpdateItem"},
-        "AppointmentsTable": {"dynamodb:GetItem", "dynamodb:UpdateItem"},
+        "AppointmentsTable": {"dynamodb:UpdateItem"},
         "ApplicantsTable": {"dynamodb:UpdateItem"},
     },
     "LookupAppointmentFunction": {
-        "ApplicantsTable": {"dynamodb:GetItem", "dynamodb:UpdateItem"},
+        "ApplicantsTable": {"dynamodb:UpdateItem"},
         "AppointmentsTable": {"dynamodb:UpdateItem"},
     },
     "GetLetterFunction": {
-        "AppointmentsTable": {"dynamodb:GetItem", "dynamodb:UpdateItem"},
+        "AppointmentsTable": {"dynamodb:UpdateItem"},
     },
     "OpenLetterLinkFunction": {
         "AppointmentsTable": {"dynamodb:GetItem"},
