@@ -133,3 +133,15 @@ def test_an_unknown_confirmation_number_is_not_found_and_creates_nothing() -> No
     # "00000000000" has a valid check character, so it reaches the database
     assert attempt("00000000000", "123456", datetime.now(UTC)) == "not_found"
     assert list(AppointmentModel.scan()) == []
+
+
+def test_a_wrong_pin_is_counted_even_on_an_item_without_a_counter() -> None:
+    # Given an appointment whose item carries no failure counter (written by other means)
+    booked = book()
+    confirmation, pin = booked["confirmationNumber"], booked["pin"]
+    AppointmentModel(confirmation).update(actions=[AppointmentModel.pin_failures.remove()])
+    # When a wrong PIN is tried, then the right one
+    wrong = attempt(confirmation, wrong_pin(pin), datetime.now(UTC))
+    right = attempt(confirmation, pin, datetime.now(UTC))
+    # Then the wrong one is refused and counted, and the right one lets the holder in
+    assert (wrong, right) == ("wrong_pin", "ok")

@@ -92,7 +92,11 @@ def _attempt(confirmation: str, guess: str, now: datetime) -> AppointmentModel:
         condition=(
             AppointmentModel.confirmation.exists()
             & (AppointmentModel.pin_hash != guess)
-            & (AppointmentModel.pin_failures < limit)
+            # A counter missing from the item must count as none, never as a right PIN.
+            & (
+                AppointmentModel.pin_failures.does_not_exist()
+                | (AppointmentModel.pin_failures < limit)
+            )
         ),
     )
     if not counted:
