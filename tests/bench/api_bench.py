@@ -158,13 +158,37 @@ def measure(endpoint_url: str, day: str) -> list[tuple[str, list[float], list[fl
 
     warm = book()
     call("GET", f"/appointments/{warm['confirmation']}", headers={"X-Appointment-Pin": warm["pin"]})
-    bare_get = timed(
-        lambda: client.get_item(
-            TableName=TABLE_NAMES["AppointmentsTable"],
-            Key={"confirmation": {"S": warm["confirmation"]}},
-            ConsistentRead=True,
-        )
-    )
+    stored = client.get_item(
+        TableName=TABLE_NAMES["AppointmentsTable"],
+        Key={"confirmation": {"S": warm["confirmation"]}},
+        ConsistentRead=True,
+    )["Item"]
+
+    def bare_pin_check() -> None:
+        # The PIN check: an update that would count a wrong PIN, refused for the right one.
+        try:
+            client.update_item(
+                TableName=TABLE_NAMES["AppointmentsTable"],
+                Key={"confirmation": {"S": warm["confirmation"]}},
+                UpdateExpression="ADD pin_failures :one SET locked_until = :until",
+                ConditionExpression=(
+                    "attribute_exists(confirmation) AND pin_hash <> :guess "
+                    "AND (attribute_not_exists(pin_failures) OR pin_failures < :limit)"
+                ),
+                ExpressionAttributeValues={
+                    ":one": {"N": "1"},
+                    ":until": {"S": datetime.now(UTC).isoformat()},
+                    ":guess": stored["pin_hash"],
+                    ":limit": {"N": "5"},
+                },
+                ReturnValues="ALL_NEW",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except client.exceptions.ConditionalCheckFailedException:
+            return
+        raise AssertionError("the right PIN was counted as wrong")
+
+    bare_get = timed(bare_pin_check)
     handler_get = timed(
         lambda: call(
             "GET",
@@ -187,10 +211,10 @@ def measure(endpoint_url: str, day: str) -> list[tuple[str, list[float], list[fl
         )
     )
     return [
-        ("GET /appointments/{c} (1 GetItem)", handler_get, bare_get),
+        ("GET /appointments/{c} (1 refused UpdateItem)", handler_get, bare_get),
         ("POST /appointments (1 TransactWriteItems)", handler_book, bare_transaction),
         (
-            "DELETE /appointments/{c} (GetItem + TransactWriteItems)",
+            "DELETE /appointments/{c} (UpdateItem + TransactWriteItems)",
             handler_cancel,
             [g + t for g, t in zip(bare_get, bare_transaction, strict=True)],
         ),
