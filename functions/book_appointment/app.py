@@ -14,6 +14,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Header
 
 from appointments import booking
 from appointments.api import (
+    APPOINTMENT_LINKS,
     IDEMPOTENCY_HEADER,
     appointment_out,
     documented,
@@ -35,7 +36,7 @@ router = Router()
     "/appointments",
     summary="Book an appointment",
     operation_id="bookAppointment",
-    responses=documented(201, BookingOut, "Booked"),
+    responses=documented(201, BookingOut, "Booked", links=APPOINTMENT_LINKS),
 )
 def book_appointment(
     body: BookingIn,

@@ -11,10 +11,10 @@ from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 
 from appointments import access, letters
 from appointments.api import (
-    ERROR_RESPONSES,
     PIN_HEADER,
     lambda_entry,
     make_resolver,
+    redirected,
     utc_now,
 )
 from appointments.errors import NotFound
@@ -28,10 +28,7 @@ router = Router()
     "/appointments/<confirmation>/letter",
     summary="Download the appointment notice",
     operation_id="getLetter",
-    responses={
-        302: {"description": "Redirect to the notice (short-lived link)"},
-        **ERROR_RESPONSES,
-    },
+    responses=redirected("Redirect to the notice (short-lived link)"),
 )
 def get_letter(
     confirmation: str,

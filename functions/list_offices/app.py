@@ -20,11 +20,24 @@ router = Router()
     "/offices",
     summary="Find offices by ZIP code or country",
     operation_id="listOffices",
-    responses=documented(200, OfficesOut, "Offices, nearest first"),
+    responses=documented(
+        200,
+        OfficesOut,
+        "Offices, nearest first",
+        links={
+            "listSlots": {
+                "operationId": "listSlots",
+                "parameters": {
+                    "path.officeId": "$response.body#/offices/0/officeId",
+                    "query.service": "$response.body#/offices/0/services/0",
+                },
+            }
+        },
+    ),
 )
 def list_offices(
-    zip_code: Annotated[str | None, Query(alias="zip", max_length=10)] = None,
-    country: Annotated[str | None, Query(max_length=2)] = None,
+    zip_code: Annotated[str | None, Query(alias="zip", pattern=r"^\d{5}$")] = None,
+    country: Annotated[str | None, Query(pattern=r"^[A-Za-z]{2}$")] = None,
 ) -> OfficesOut:
     if (zip_code is None) == (country is None):
         raise InvalidRequest("Give exactly one of 'zip' (US ZIP code) or 'country' (ISO code).")

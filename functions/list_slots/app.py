@@ -22,7 +22,21 @@ router = Router()
     "/offices/<officeId>/slots",
     summary="Free slots of an office's day",
     operation_id="listSlots",
-    responses=documented(200, SlotsOut, "Free slots"),
+    responses=documented(
+        200,
+        SlotsOut,
+        "Free slots",
+        links={
+            "bookAppointment": {
+                "operationId": "bookAppointment",
+                "requestBody": {
+                    "officeId": "$response.body#/officeId",
+                    "slotId": "$response.body#/slots/0/slotId",
+                    "service": "$request.query.service",
+                },
+            }
+        },
+    ),
 )
 def list_slots(
     office_id: Annotated[str, Path(alias="officeId", max_length=64)],

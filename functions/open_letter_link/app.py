@@ -7,7 +7,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from appointments import access, letters, links
-from appointments.api import ERROR_RESPONSES, lambda_entry, make_resolver, utc_now
+from appointments.api import lambda_entry, make_resolver, redirected, utc_now
 from appointments.errors import LinkInvalid, NotFound
 from appointments.observability import count
 
@@ -18,7 +18,7 @@ router = Router()
     "/letters/<token>",
     summary="Open the notice link of an e-mail",
     operation_id="openLetterLink",
-    responses={302: {"description": "Redirect to the current notice"}, **ERROR_RESPONSES},
+    responses=redirected("Redirect to the current notice"),
 )
 def open_letter_link(token: str) -> Response[str]:
     claims = links.read_token(token, utc_now())

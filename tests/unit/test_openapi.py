@@ -112,3 +112,48 @@ def test_booking_request_body_uses_camel_case_names(document: dict[str, Any]) ->
     assert "dateOfBirth" in applicant["properties"]
     snake_case = [name for name in [*body["properties"], *applicant["properties"]] if "_" in name]
     assert snake_case == []
+
+
+def _links(document: dict[str, Any], method: str, path: str, status: str) -> dict[str, Any]:
+    links: dict[str, Any] = _operations(document)[(method, path)]["responses"][status]["links"]
+    return links
+
+
+def test_a_booking_links_to_every_appointment_operation(document: dict[str, Any]) -> None:
+    links = _links(document, "post", "/appointments", "201")
+    assert {link["operationId"] for link in links.values()} == {
+        "getAppointment",
+        "getLetter",
+        "rescheduleAppointment",
+        "cancelAppointment",
+    }
+    for link in links.values():
+        assert link["parameters"] == {
+            "path.confirmation": "$response.body#/confirmationNumber",
+            f"header.{PIN_HEADER.lower()}": "$response.body#/pin",
+        }
+
+
+def test_offices_link_to_their_slots_and_slots_to_booking(document: dict[str, Any]) -> None:
+    to_slots = _links(document, "get", "/offices", "200")["listSlots"]
+    to_booking = _links(document, "get", "/offices/{officeId}/slots", "200")["bookAppointment"]
+    assert to_slots["parameters"]["path.officeId"] == "$response.body#/offices/0/officeId"
+    assert to_booking["requestBody"]["slotId"] == "$response.body#/slots/0/slotId"
+
+
+def test_link_parameters_name_parameters_of_their_target(document: dict[str, Any]) -> None:
+    by_id = {operation["operationId"]: operation for operation in _operations(document).values()}
+    for operation in _operations(document).values():
+        for response in operation["responses"].values():
+            for link in response.get("links", {}).values():
+                target = by_id[link["operationId"]]
+                declared = {(p["in"], p["name"]) for p in target.get("parameters", [])}
+                named = {tuple(name.split(".", 1)) for name in link.get("parameters", {})}
+                assert named <= declared, link
+
+
+@pytest.mark.parametrize("path", ["/appointments/{confirmation}/letter", "/letters/{token}"])
+def test_redirects_are_documented_without_a_body(document: dict[str, Any], path: str) -> None:
+    redirect = _operations(document)[("get", path)]["responses"]["302"]
+    assert redirect.get("content") == {}
+    assert "Location" in redirect["headers"]

@@ -53,15 +53,48 @@ ERROR_RESPONSES: dict[int, OpenAPIResponse] = {
     }
     for status in (400, 403, 404, 409, 422, 423, 429, 503)
 }
+# What a booking's answer opens: its confirmation number and PIN reach every appointment
+# operation (OpenAPI links; header names as the document writes them, in lower case).
+APPOINTMENT_LINKS = {
+    operation: {
+        "operationId": operation,
+        "parameters": {
+            "path.confirmation": "$response.body#/confirmationNumber",
+            f"header.{PIN_HEADER.lower()}": "$response.body#/pin",
+        },
+    }
+    for operation in ("getAppointment", "getLetter", "rescheduleAppointment", "cancelAppointment")
+}
 
 
-def documented(status: int, model: type[BaseModel], description: str) -> dict[int, OpenAPIResponse]:
-    """OpenAPI responses of a route: its success body and the common error bodies."""
+def documented(
+    status: int,
+    model: type[BaseModel],
+    description: str,
+    links: dict[str, dict[str, Any]] | None = None,
+) -> dict[int, OpenAPIResponse]:
+    """OpenAPI responses of a route: its success body, the operations its answer leads to
+    (OpenAPI links), and the common error bodies."""
     success: OpenAPIResponse = {
         "description": description,
         "content": {"application/json": {"model": model}},
     }
+    if links:
+        success["links"] = links
     return {status: success, **ERROR_RESPONSES}
+
+
+def redirected(description: str) -> dict[int, OpenAPIResponse]:
+    """OpenAPI responses of a route answering with a redirect: no body, a Location header
+    (an empty `content`, or Powertools would document the handler's return type as a body)."""
+    redirect: OpenAPIResponse = {
+        "description": description,
+        "headers": {
+            "Location": {"description": "Where the notice is", "schema": {"type": "string"}}
+        },
+        "content": {},
+    }
+    return {302: redirect, **ERROR_RESPONSES}
 
 
 def utc_now() -> datetime:

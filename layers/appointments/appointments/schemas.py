@@ -27,7 +27,11 @@ Name = Annotated[
 ]
 Phone = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=32)]
 Pin = Annotated[str, StringConstraints(pattern=r"^\d{6,8}$")]
-SlotIdText = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+# "<officeId>:<local date>T<HH:MM>", as the slots listing gives it.
+SlotIdText = Annotated[
+    str,
+    StringConstraints(max_length=100, pattern=r"^[^:]{1,64}:\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$"),
+]
 CaseNumberText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=20)]
 
 
