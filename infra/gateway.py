@@ -3,6 +3,8 @@
 Each HTTP request becomes the REST API (v1) proxy event API Gateway would send, goes to the
 function the template routes it to, and that function's proxy result becomes the HTTP answer.
 Nothing here knows the product's routes: a route added to template.yaml is served as it is.
+Its own answers (unknown route or method, a malformed request, a failed function) are the Api's
+`GatewayResponses`, as API Gateway gives them.
 """
 
 from __future__ import annotations
@@ -25,6 +27,11 @@ from infra.template import FunctionSpec
 Invoke = Callable[[str, dict[str, Any]], Invocation]
 LocalPage = Callable[[str, dict[str, list[str]]], tuple[int, str, bytes]]
 _PARAMETER = re.compile(r"\{([^}]+)\}")
+# Connections the kernel keeps waiting for accept(). socketserver's default of 5 made a burst
+# of clients overflow the queue, and the kernel reset their connections (SYN cookies).
+LISTEN_BACKLOG = 1024
+# API Gateway refuses payloads over 10 MB.
+MAX_PAYLOAD_BYTES = 10 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -92,8 +99,63 @@ class Cors:
     max_age: str | None = None
 
 
-def _error_body(code: str, message: str) -> bytes:
-    return json.dumps({"error": code, "message": message}).encode()
+@dataclass(frozen=True)
+class GatewayAnswer:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+# API Gateway's status codes of the response types this gateway gives (when the template sets none).
+_DEFAULT_STATUS = {
+    "MISSING_AUTHENTICATION_TOKEN": HTTPStatus.FORBIDDEN,
+    "REQUEST_TOO_LARGE": HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+    "INTEGRATION_TIMEOUT": HTTPStatus.GATEWAY_TIMEOUT,
+    "INTEGRATION_FAILURE": HTTPStatus.GATEWAY_TIMEOUT,
+}
+# API Gateway's own bodies, when neither the type nor its DEFAULT_4XX/5XX has a template.
+_DEFAULT_MESSAGES = {"MISSING_AUTHENTICATION_TOKEN": "Missing Authentication Token"}
+
+
+@dataclass(frozen=True)
+class GatewayResponses:
+    """The Api's `GatewayResponses`: what API Gateway answers when it answers itself.
+
+    A type the template does not set takes DEFAULT_4XX's or DEFAULT_5XX's template and headers
+    (by its status) and keeps its own status code, as on API Gateway.
+    """
+
+    configured: dict[str, dict[str, Any]]
+
+    def answer(self, response_type: str, status: int | None = None) -> GatewayAnswer:
+        own = self.configured.get(response_type, {})
+        code = int(
+            own.get("StatusCode")
+            or status
+            or _DEFAULT_STATUS.get(response_type, HTTPStatus.BAD_REQUEST)
+        )
+        fallback = self.configured.get("DEFAULT_4XX" if code < 500 else "DEFAULT_5XX", {})
+        templates = own.get("ResponseTemplates") or fallback.get("ResponseTemplates") or {}
+        body = templates.get("application/json")
+        if body is None:
+            message = _DEFAULT_MESSAGES.get(response_type) or HTTPStatus(code).phrase
+            body = json.dumps({"message": message})
+        parameters = own.get("ResponseParameters") or fallback.get("ResponseParameters") or {}
+        headers = {"Content-Type": "application/json"}
+        for name, value in (parameters.get("Headers") or {}).items():
+            headers[str(name)] = str(value).strip("'")  # SAM's values are quoted strings
+        return GatewayAnswer(code, headers, str(body).encode())
+
+
+def gateway_responses_from(api_properties: dict[str, Any]) -> GatewayResponses:
+    return GatewayResponses(dict(api_properties.get("GatewayResponses") or {}))
+
+
+class _BadRequest(Exception):
+    def __init__(self, response_type: str, status: int) -> None:
+        super().__init__(response_type)
+        self.response_type = response_type
+        self.status = status
 
 
 class LocalGateway:
@@ -105,6 +167,7 @@ class LocalGateway:
         stage: str = "local",
         cors: Cors | None = None,
         local_pages: dict[str, LocalPage] | None = None,
+        responses: GatewayResponses | None = None,
         log: Callable[[str], None] = print,
     ) -> None:
         self.routes = routes
@@ -112,6 +175,7 @@ class LocalGateway:
         self.stage = stage
         self.cors = cors
         self.local_pages = local_pages or {}
+        self.responses = responses or GatewayResponses({})
         self.log = log
 
     def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
@@ -186,22 +250,45 @@ class LocalGateway:
             def log_message(self, format: str, *args: Any) -> None:
                 pass  # the gateway logs one line per request itself, without query strings
 
+            def __getattr__(self, name: str) -> Any:
+                # Every method reaches the gateway, which answers the ones no route has as API
+                # Gateway does; without this, http.server answers them with an HTML 501 page.
+                if name.startswith("do_"):
+                    return self._handle
+                raise AttributeError(name)
+
             def _handle(self) -> None:
                 started = time.monotonic()
-                status = gateway.handle(self)
+                try:
+                    status = gateway.handle(self)
+                except Exception as error:  # an answer in the contract, never a dropped connection
+                    gateway.log(f"gateway error: {type(error).__name__}")
+                    self.close_connection = True
+                    status = gateway.reply(self, gateway.responses.answer("DEFAULT_5XX", 502))
                 path = urlsplit(self.path).path
                 elapsed = (time.monotonic() - started) * 1000
                 gateway.log(f"{self.command} {path} -> {status} ({elapsed:.0f} ms)")
 
-            do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _handle  # noqa: N815
+            def send_error(
+                self, code: int, message: str | None = None, explain: str | None = None
+            ) -> None:
+                """http.server's own refusals (malformed request line, headers too long)."""
+                self.close_connection = True
+                if self.request_version == "HTTP/0.9":  # nothing parsed: answer as HTTP/1.1
+                    self.request_version = self.protocol_version
+                kind = "DEFAULT_4XX" if code < 500 else "DEFAULT_5XX"
+                gateway.reply(self, gateway.responses.answer(kind, code))
 
-        server = ThreadingHTTPServer((host, port), Handler)
+        server = _Server((host, port), Handler)
         server.daemon_threads = True
         return server
 
     def handle(self, request: BaseHTTPRequestHandler) -> int:
-        length = int(request.headers.get("Content-Length") or 0)
-        body = request.rfile.read(length) if length else b""
+        try:
+            body = _read_body(request)
+        except _BadRequest as refused:
+            request.close_connection = True  # the body, if any, was not read
+            return self.reply(request, self.responses.answer(refused.response_type, refused.status))
         split = urlsplit(request.path)
         path = split.path
         method = request.command
@@ -212,13 +299,8 @@ class LocalGateway:
         if method == "OPTIONS" and self.cors is not None and self.path_exists(path):
             return _reply(request, HTTPStatus.NO_CONTENT, self._cors_headers(preflight=True), b"")
         matched = self.match(method, path)
-        if matched is None:
-            return _reply(
-                request,
-                HTTPStatus.NOT_FOUND,
-                {"Content-Type": "application/json"},
-                _error_body("not_found", "There is no such resource."),
-            )
+        if matched is None:  # an unknown route, or a method the route does not have
+            return self.reply(request, self.responses.answer("MISSING_AUTHENTICATION_TOKEN"))
         route, parameters = matched
         incoming = IncomingRequest(
             method, request.path, list(request.headers.items()), body, request.client_address[0]
@@ -227,17 +309,16 @@ class LocalGateway:
         invocation = self.invoke(route.function, event)
         return self._proxy_result(request, invocation)
 
+    def reply(self, request: BaseHTTPRequestHandler, answer: GatewayAnswer) -> int:
+        return _reply(request, answer.status, answer.headers, answer.body)
+
     def _proxy_result(self, request: BaseHTTPRequestHandler, invocation: Invocation) -> int:
         result = invocation.payload
         if not invocation.ok or not isinstance(result, dict) or "statusCode" not in result:
-            timed_out = isinstance(result, dict) and result.get("errorType") == "TimeoutError"
-            status = HTTPStatus.GATEWAY_TIMEOUT if timed_out else HTTPStatus.BAD_GATEWAY
-            return _reply(
-                request,
-                status,
-                {"Content-Type": "application/json"},
-                _error_body("internal_error", "Something went wrong on our side."),
-            )
+            if isinstance(result, dict) and result.get("errorType") == "TimeoutError":
+                return self.reply(request, self.responses.answer("INTEGRATION_TIMEOUT"))
+            # A function error or a malformed proxy result: API Gateway's 502.
+            return self.reply(request, self.responses.answer("DEFAULT_5XX", HTTPStatus.BAD_GATEWAY))
         headers: dict[str, str] = {str(k): str(v) for k, v in (result.get("headers") or {}).items()}
         for name, values in (result.get("multiValueHeaders") or {}).items():
             headers[str(name)] = ", ".join(str(value) for value in values)
@@ -257,6 +338,22 @@ class LocalGateway:
         return headers
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = LISTEN_BACKLOG
+
+
+def _read_body(request: BaseHTTPRequestHandler) -> bytes:
+    raw = request.headers.get("Content-Length")
+    if raw is None:
+        return b""
+    if not raw.strip().isdigit():
+        raise _BadRequest("DEFAULT_4XX", HTTPStatus.BAD_REQUEST)
+    length = int(raw)
+    if length > MAX_PAYLOAD_BYTES:
+        raise _BadRequest("REQUEST_TOO_LARGE", HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
+    return request.rfile.read(length) if length else b""
+
+
 def _reply(
     request: BaseHTTPRequestHandler, status: int, headers: dict[str, str], payload: bytes
 ) -> int:
@@ -265,6 +362,8 @@ def _reply(
         if name.lower() not in ("content-length", "connection", "transfer-encoding"):
             request.send_header(name, value)
     request.send_header("Content-Length", str(len(payload)))
+    if request.close_connection:
+        request.send_header("Connection", "close")
     request.end_headers()
     if request.command != "HEAD":
         request.wfile.write(payload)

@@ -2,7 +2,9 @@
 only the environment the template gives it, its code and layers on the path, and a timeout.
 
 The handler runs in a separate process (spawned, so nothing leaks from the gateway) and is
-invoked one event at a time, like a single warm Lambda container. Logs go to the terminal.
+invoked one event at a time, like a single warm Lambda container: callers that find it busy
+queue, and are served in the order they came. Logs go to the terminal. The process ends with
+the stack, even when the stack is killed hard.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import multiprocessing
+import multiprocessing.connection
 import os
 import signal
 import sys
@@ -17,6 +20,7 @@ import threading
 import time
 import traceback
 import uuid
+from collections import deque
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
@@ -56,6 +60,7 @@ def _serve(
 ) -> None:
     """The worker process: import the handler once, then answer events until told to stop."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the stack, which stops us
+    _exit_with_parent()
     os.environ.clear()
     os.environ.update(environment)
     sys.path[:0] = [str(spec.code_dir), *(str(path) for path in spec.layer_dirs)]
@@ -83,6 +88,51 @@ def _serve(
             connection.send(("error", {"errorType": type(error).__name__}))
 
 
+def _exit_with_parent() -> None:
+    """End this process when the stack's process ends, however it ends (kill -9 included);
+    otherwise a worker busy with an event would live on after it."""
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+    sentinel = parent.sentinel  # readable (end of file) once the parent has gone
+
+    def watch() -> None:
+        multiprocessing.connection.wait([sentinel])
+        os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+class _ArrivalOrderLock:
+    """A lock handed to its waiters in the order they came.
+
+    Why: threading.Lock wakes any waiter, so with many requests for a busy function one could
+    wait behind later ones for as long as the load lasts.
+    """
+
+    def __init__(self) -> None:
+        self._mutex = threading.Lock()
+        self._held = False
+        self._waiting: deque[threading.Lock] = deque()
+
+    def __enter__(self) -> None:
+        with self._mutex:
+            if not self._held:
+                self._held = True
+                return
+            turn = threading.Lock()
+            turn.acquire()
+            self._waiting.append(turn)
+        turn.acquire()  # released by the holder: the lock passes straight to us
+
+    def __exit__(self, *exc_info: object) -> None:
+        with self._mutex:
+            if self._waiting:
+                self._waiting.popleft().release()
+            else:
+                self._held = False
+
+
 class FunctionWorker:
     """One warm 'container' of a function; invocations are serialised as in Lambda."""
 
@@ -90,7 +140,7 @@ class FunctionWorker:
         self.spec = spec
         self.name = name
         self._environment = environment
-        self._lock = threading.Lock()
+        self._lock = _ArrivalOrderLock()
         self._process: Any = None
         self._connection: Connection | None = None
 

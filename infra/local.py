@@ -39,7 +39,7 @@ from aws_lambda_powertools.event_handler.openapi.swagger_ui.html import generate
 from moto.server import ThreadedMotoServer
 
 from infra.dynamodb_local import DynamoDBLocal, ensure_installed, java_available
-from infra.gateway import LocalGateway, cors_from, routes_from
+from infra.gateway import LocalGateway, cors_from, gateway_responses_from, routes_from
 from infra.lambda_runtime import FunctionWorker, Invocation
 from infra.local_resources import REGION, Endpoints, create_resources, local_client
 from infra.outbox import outbox_json, outbox_page
@@ -295,6 +295,7 @@ class LocalStack:
             self.invoke,
             stage=str(api_properties.get("StageName", "local")),
             cors=cors_from(api_properties),
+            responses=gateway_responses_from(api_properties),
             local_pages={
                 "/_local/health": lambda method, query: (
                     200,

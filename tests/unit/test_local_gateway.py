@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import json
+import socket
 import threading
+import time
+from collections import Counter
 from typing import Any
 
 import httpx
 import pytest
 
-from infra.gateway import LocalGateway, cors_from, routes_from
+from infra.gateway import (
+    GatewayResponses,
+    LocalGateway,
+    cors_from,
+    gateway_responses_from,
+    routes_from,
+)
 from infra.lambda_runtime import Invocation
 from infra.template import function_specs, load_template
 from tests.helpers import REPO_ROOT
@@ -91,7 +100,8 @@ def test_request_becomes_a_rest_proxy_event_and_the_result_an_answer(
 
 
 def test_a_failing_function_is_a_502_in_the_error_contract(gateway_routes: Any) -> None:
-    url, server = serve(LocalGateway(gateway_routes, Recorder({"errorType": "X"}, ok=False)))
+    failing = Recorder({"errorType": "X"}, ok=False)
+    url, server = serve(LocalGateway(gateway_routes, failing, responses=template_responses()))
     try:
         response = httpx.get(f"{url}/offices", params={"zip": "10001"})
     finally:
@@ -129,3 +139,114 @@ def test_function_specs_apply_globals() -> None:
     assert book.code_dir == REPO_ROOT / "functions" / "book_appointment"
     assert book.layer_dirs == (REPO_ROOT / "layers" / "appointments",)
     assert book.environment["APPOINTMENTS_TABLE"] == {"Ref": "AppointmentsTable"}
+
+
+def template_responses() -> GatewayResponses:
+    return gateway_responses_from(load_template()["Resources"]["Api"]["Properties"])
+
+
+def raw_exchange(url: str, request: bytes) -> tuple[int, dict[str, str], bytes]:
+    """Send bytes as they are (httpx refuses malformed requests) and read one answer."""
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as connection:
+        connection.sendall(request)
+        received = b""
+        while chunk := connection.recv(65536):  # the gateway closes after a refusal
+            received += chunk
+    head, _, body = received.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = dict(line.split(": ", 1) for line in lines[1:] if ": " in line)
+    status = int(lines[0].split()[1]) if lines[0].startswith("HTTP/") else 0
+    return status, headers, body
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("TRACE", "/appointments"), ("PATCH", "/appointments/ABC"), ("GET", "/no/such/thing")],
+)
+def test_an_unknown_method_or_route_gets_the_templates_json_answer(
+    gateway_routes: Any, method: str, path: str
+) -> None:
+    # Given the gateway with the template's gateway responses
+    recorder = Recorder({"statusCode": 200, "body": "{}"})
+    url, server = serve(LocalGateway(gateway_routes, recorder, responses=template_responses()))
+    try:
+        # When a client uses a method or a path no route has
+        response = httpx.request(method, f"{url}{path}")
+    finally:
+        server.shutdown()
+    # Then the answer is MISSING_AUTHENTICATION_TOKEN's, in the error contract, and no function ran
+    assert response.status_code == 404
+    assert response.headers["Content-Type"] == "application/json"
+    assert response.json() == {"error": "not_found", "message": "There is no such resource."}
+    assert recorder.events == []
+
+
+@pytest.mark.parametrize(
+    "request_bytes",
+    [
+        b"NONSENSE\r\n\r\n",
+        b"GET /offices HTTP/1.1\r\nHost: x\r\n" + b"X-Long: " + b"a" * 70000 + b"\r\n\r\n",
+        b"POST /appointments HTTP/1.1\r\nHost: x\r\nContent-Length: many\r\n\r\n",
+    ],
+    ids=["garbled request line", "header too long", "bad content length"],
+)
+def test_a_malformed_request_gets_a_json_4xx(gateway_routes: Any, request_bytes: bytes) -> None:
+    # Given the gateway with the template's gateway responses
+    recorder = Recorder({"statusCode": 200, "body": "{}"})
+    url, server = serve(LocalGateway(gateway_routes, recorder, responses=template_responses()))
+    try:
+        # When a client sends a request HTTP cannot parse
+        status, headers, body = raw_exchange(url, request_bytes)
+    finally:
+        server.shutdown()
+    # Then the answer is DEFAULT_4XX's JSON, not http.server's HTML page
+    assert 400 <= status < 500
+    assert headers["Content-Type"] == "application/json"
+    assert json.loads(body)["error"] == "bad_request"
+    assert recorder.events == []
+
+
+def test_a_throttled_answer_carries_the_templates_headers() -> None:
+    answer = template_responses().answer("THROTTLED")
+    assert answer.status == 429
+    assert answer.headers["Retry-After"] == "1"
+    assert json.loads(answer.body)["error"] == "throttled"
+
+
+def test_a_burst_of_connections_waits_for_the_gateway_instead_of_being_dropped(
+    gateway_routes: Any,
+) -> None:
+    # Given a gateway that is not accepting connections yet (busy, as under load)
+    recorder = Recorder({"statusCode": 200, "body": '{"ok": true}'})
+    server = LocalGateway(gateway_routes, recorder, responses=template_responses()).server(
+        "127.0.0.1", 0
+    )
+    port = server.server_address[1]
+    request = b"GET /offices?zip=10001 HTTP/1.1\r\nHost: local\r\nConnection: close\r\n\r\n"
+    outcomes: list[str] = []
+
+    def client() -> None:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=5) as connection:
+                connection.sendall(request)
+                answer = b""
+                while chunk := connection.recv(65536):
+                    answer += chunk
+            outcomes.append(answer.split(b" ", 2)[1].decode() if answer else "closed")
+        except OSError as error:
+            outcomes.append(type(error).__name__)
+
+    # When 128 clients connect and send their request at once, and the gateway gets to them
+    clients = [threading.Thread(target=client) for _ in range(128)]
+    for thread in clients:
+        thread.start()
+    time.sleep(1)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        for thread in clients:
+            thread.join()
+    finally:
+        server.shutdown()
+    # Then every one of them is answered: none was reset or left unconnected
+    assert Counter(outcomes) == {"200": 128}
