@@ -18,7 +18,8 @@ Usage::
     poller.stop()
 
 Delivery is at-least-once, as on AWS: after a crash, records since the last checkpoint are
-delivered again.
+delivered again. ``stop`` ends delivery after the batch in flight, whatever the backlog; the
+checkpoint then names the last record processed, and the next start resumes after it.
 """
 
 from __future__ import annotations
@@ -365,22 +366,27 @@ class StreamPoller:
             )
             self._thread.start()
 
-    def stop(self) -> None:
-        """Stop the background thread and wait for the current poll to finish.
+    def stop(self, timeout: float | None = None) -> bool:
+        """Stop delivering after the batch in flight; wait up to ``timeout`` seconds for it.
 
-        Called from inside ``deliver`` (the poller's own thread) it only asks the loop to end,
-        since a thread cannot join itself.
+        Returns False when the batch is still running after ``timeout``: the poller stays
+        stopping, and delivers nothing more (a failed or cut-off batch is not checkpointed, so
+        it is delivered again at the next start). Called from inside ``deliver`` (the poller's
+        own thread) it only asks the loop to end, since a thread cannot join itself.
         """
         if threading.current_thread() is self._thread:
             self._stop_event.set()
-            return
+            return False
         with self._lifecycle_lock:
             self._stop_event.set()
             thread = self._thread
             if thread is not None:
-                thread.join()
+                thread.join(timeout)
+                if thread.is_alive():
+                    return False  # start() waits for it to wind down
             self._thread = None
             self._stop_event.clear()
+            return True
 
     # ------------------------------------------------------------------ loop
 
@@ -528,6 +534,9 @@ class StreamPoller:
             records: list[dict[str, Any]] = page.get("Records", [])
             if records:
                 delivered += self._process(shard, [self._entry(raw) for raw in records])
+                if self._stop_event.is_set():  # stopped mid-page: resume from the checkpoint
+                    shard.iterator = None
+                    break
             next_iterator = page.get("NextShardIterator")
             if next_iterator is None:  # closed shard, read to the end: children may start
                 shard.iterator = None
@@ -557,6 +566,8 @@ class StreamPoller:
         pos = 0  # index into `matched` of the first record not yet delivered
         attempts = 0  # failed deliveries starting at matched[pos]
         while pos < len(matched):
+            if self._stop_event.is_set():  # the rest waits for the next start
+                return delivered
             batch_end = min(pos + self._batch_size, len(matched))
             indexes = matched[pos:batch_end]
             # The batch also covers the filtered-out records up to the next match, so the
@@ -574,6 +585,8 @@ class StreamPoller:
                 pos += failed_at
                 self._checkpoint(shard, entries[matched[pos] - 1].sequence_number)
                 attempts = 0
+            if self._stop_event.is_set():  # failed as the stack stopped it: not an attempt
+                return delivered
             attempts += 1
             if attempts > self._max_retries:  # give up on the rest of this batch
                 self._drop(shard, [entries[i] for i in matched[pos:batch_end]], attempts, reason)

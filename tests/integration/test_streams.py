@@ -3,6 +3,7 @@ locally must match what Lambda's event source mapping would hand it on AWS."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 import time
@@ -292,4 +293,70 @@ def test_start_delivers_in_background_and_stop_ends_the_thread(
     streams_table.put("after-stop")
     time.sleep(0.3)  # several poll intervals: nothing may be delivered any more
     assert function.keys() == [["background"]]
+    assert errors == []
+
+
+def put_many(table: StreamTable, count: int) -> list[str]:
+    keys = [f"k{index:04d}" for index in range(count)]
+    for start in range(0, count, 25):
+        table.dynamodb.batch_write_item(
+            RequestItems={
+                table.name: [
+                    {"PutRequest": {"Item": {"pk": {"S": k}}}} for k in keys[start : start + 25]
+                ]
+            }
+        )
+    return keys
+
+
+def test_stop_ends_delivery_mid_backlog_and_the_next_start_resumes_after_it(
+    streams_table: StreamTable, tmp_path: Path
+) -> None:
+    # Given a backlog of 200 records and a function that takes a while per batch of 10
+    keys = put_many(streams_table, 200)
+    checkpoint = tmp_path / "checkpoint.json"
+    errors: list[str] = []
+    slow = Function(respond=lambda event: time.sleep(0.05))
+    poller = make_poller(streams_table, slow, errors, batch_size=10, checkpoint_path=checkpoint)
+    # When the poller is stopped once delivery has begun
+    poller.start()
+    assert slow.called.wait(timeout=10)
+    assert poller.stop(timeout=5)
+    stopped_after = list(itertools.chain.from_iterable(slow.keys()))
+    # Then it stopped mid-backlog, and a new poller on the same checkpoint delivers the rest
+    assert len(stopped_after) < len(keys)
+    resumed = Function()
+    make_poller(
+        streams_table, resumed, errors, batch_size=10, checkpoint_path=checkpoint
+    ).poll_once()
+    delivered = stopped_after + list(itertools.chain.from_iterable(resumed.keys()))
+    assert sorted(delivered) == keys  # each exactly once
+    assert errors == []
+
+
+def test_a_batch_cut_off_by_stop_is_delivered_again_not_dropped(
+    streams_table: StreamTable, tmp_path: Path
+) -> None:
+    # Given a poller that gives up on a batch at its first failure, and a function that hangs
+    streams_table.put("first")
+    checkpoint = tmp_path / "checkpoint.json"
+    errors: list[str] = []
+    release = threading.Event()
+
+    def hang_then_fail(event: dict[str, Any]) -> None:
+        release.wait(10)
+        raise RuntimeError("the function was stopped")
+
+    hanging = Function(respond=hang_then_fail)
+    poller = make_poller(streams_table, hanging, errors, max_retries=0, checkpoint_path=checkpoint)
+    poller.start()
+    assert hanging.called.wait(timeout=10)
+    # When the stack stops it: the poller does not wait for the batch, then the function dies
+    assert not poller.stop(timeout=0.2)
+    release.set()
+    assert poller.stop(timeout=10)
+    # Then the batch was neither dropped nor checkpointed: the next start delivers it
+    again = Function()
+    make_poller(streams_table, again, errors, checkpoint_path=checkpoint).poll_once()
+    assert again.keys() == [["first"]]
     assert errors == []
