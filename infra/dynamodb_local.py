@@ -15,6 +15,8 @@ from __future__ import annotations
 import argparse
 import atexit
 import contextlib
+import ctypes
+import errno
 import fcntl
 import os
 import re
@@ -25,6 +27,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -40,9 +43,12 @@ __all__ = [
     "NPM_PACKAGE",
     "NPM_VERSION",
     "DynamoDBLocal",
+    "InUseError",
+    "PortInUseError",
     "ensure_installed",
     "free_port",
     "java_available",
+    "port_holder",
 ]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -60,6 +66,17 @@ _LOG_MAX_AGE_S = 24 * 3600
 _FATAL_MARKER = 'Exception in thread "main"'
 
 _JAVA_VERSION_RE = re.compile(r'version "(\d+)(?:\.(\d+))?')
+_PR_SET_PDEATHSIG = 1
+_TCP_LISTEN = "0A"
+_COMMAND_LINE_MAX = 300
+
+
+class InUseError(RuntimeError):
+    """Something DynamoDB Local needs is held by another process; the message names it."""
+
+
+class PortInUseError(InUseError):
+    """The port belongs to a process this code did not start: never talk to it as our own."""
 
 
 def java_available() -> bool:
@@ -161,6 +178,90 @@ def free_port() -> int:
         return port
 
 
+def _bindable(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAIT is not "taken"
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                return False
+            raise
+    return True
+
+
+def _listening_pids(port: int) -> set[int]:
+    """The processes with a socket listening on the port, from /proc (Linux; own user's only)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError):
+            for line in Path(table).read_text().splitlines()[1:]:
+                fields = line.split()
+                if fields[3] == _TCP_LISTEN and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                    inodes.add(f"socket:[{fields[9]}]")
+    pids: set[int] = set()
+    if not inodes:
+        return pids
+    for process in Path("/proc").iterdir():
+        if not process.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            for descriptor in (process / "fd").iterdir():
+                with contextlib.suppress(OSError):
+                    if os.readlink(descriptor) in inodes:
+                        pids.add(int(process.name))
+                        break
+    return pids
+
+
+def _process_group(pid: int) -> int | None:
+    try:
+        return os.getpgid(pid)
+    except OSError:
+        return None
+
+
+def _command_line(pid: int) -> str:
+    try:
+        raw = (Path("/proc") / str(pid) / "cmdline").read_bytes()
+    except OSError:
+        return "?"
+    text = raw.replace(b"\0", b" ").decode(errors="replace").strip()
+    return text if len(text) <= _COMMAND_LINE_MAX else text[: _COMMAND_LINE_MAX - 1] + "…"
+
+
+def port_holder(port: int) -> str | None:
+    """Who holds a local TCP port, in words a person can act on; None when the port is free."""
+    if _bindable(port):
+        return None
+    pids = _listening_pids(port)
+    if not pids:
+        return "a process this user cannot see"
+    return ", ".join(f"process {pid} ({_command_line(pid)})" for pid in sorted(pids))
+
+
+def _die_with_this_process() -> Callable[[], None] | None:
+    """A preexec_fn that has the kernel kill the child when this process dies, even by SIGKILL.
+
+    PR_SET_PDEATHSIG fires when the *thread* that started the child ends, so it is only used
+    from the main thread; elsewhere (and off Linux) the atexit hook alone stops the child.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    parent = os.getpid()
+
+    def preexec() -> None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != parent:  # died before the signal was armed
+            os._exit(1)
+
+    return preexec
+
+
 def _tail(path: Path, limit: int = _LOG_TAIL_BYTES) -> str:
     """Last bytes of the server log, to make start-up failures diagnosable."""
     try:
@@ -185,7 +286,10 @@ class DynamoDBLocal:
     """A DynamoDB Local java process owned by this Python process.
 
     Runs in its own process group so the whole tree can be stopped reliably, and an atexit hook
-    stops it so no orphan java outlives the interpreter (on normal exit/exception).
+    stops it so no orphan java outlives the interpreter (on normal exit/exception). Started from
+    the main thread, the kernel also kills it when this process is killed (kill -9 included).
+    It never starts on a port another process holds, nor on a data directory another
+    DynamoDB Local of ours is using.
     """
 
     def __init__(
@@ -199,6 +303,7 @@ class DynamoDBLocal:
         self._cache_dir = cache_dir
         self._proc: subprocess.Popen[bytes] | None = None
         self._log_path: Path | None = None
+        self._data_lock: IO[str] | None = None
 
     @property
     def port(self) -> int:
@@ -227,6 +332,7 @@ class DynamoDBLocal:
         if not java_available():
             raise RuntimeError(f"DynamoDB Local needs java >= {MIN_JAVA_MAJOR} on PATH")
         emulator = ensure_installed(self._cache_dir)
+        self._refuse_a_taken_port()
 
         cmd = [
             "java",
@@ -239,6 +345,7 @@ class DynamoDBLocal:
         ]
         if self._db_path is not None:
             self._db_path.mkdir(parents=True, exist_ok=True)
+            self._lock_data_directory(self._db_path)
             cmd += ["-dbPath", str(self._db_path)]
             # One server per db_path at a time (the -sharedDb file), so one fixed log name.
             self._log_path = self._db_path / "dynamodb-local.log"
@@ -259,6 +366,7 @@ class DynamoDBLocal:
                 stdout=log_file,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                preexec_fn=_die_with_this_process(),  # noqa: PLW1509 - only prctl, then exec
             )
         atexit.register(self.stop)
         try:
@@ -266,6 +374,36 @@ class DynamoDBLocal:
         except BaseException:
             self.stop()
             raise
+
+    def _refuse_a_taken_port(self) -> None:
+        holder = port_holder(self._port)
+        if holder is None:
+            return
+        hint = "stop it, or choose another port"
+        if self._db_path is not None and f"-dbPath {self._db_path}" in holder:
+            hint = "it is a DynamoDB Local left from an earlier run on this data directory; stop it"
+        raise PortInUseError(
+            f"Port {self._port} is already in use by {holder}. DynamoDB Local was not started: "
+            f"{hint}."
+        )
+
+    def _lock_data_directory(self, db_path: Path) -> None:
+        """One DynamoDB Local per data directory: two would write the same database file."""
+        lock = (db_path / "dynamodb-local.lock").open("a+")
+        try:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.seek(0)
+            owner = lock.read().strip() or "?"
+            lock.close()
+            raise InUseError(
+                f"{db_path} is in use by the DynamoDB Local of process {owner}; stop that one first"
+            ) from None
+        lock.seek(0)
+        lock.truncate()
+        lock.write(str(os.getpid()))
+        lock.flush()
+        self._data_lock = lock
 
     def _wait_ready(self) -> None:
         """Poll list_tables until it succeeds; the port opens before the service is usable."""
@@ -292,12 +430,20 @@ class DynamoDBLocal:
                     f"DynamoDB Local failed to start on port {self._port}; "
                     f"log {self._log_path}:\n{self._log_tail()}"
                 )
+            listeners = _listening_pids(self._port)
+            ours = {pid for pid in listeners if _process_group(pid) == self._proc.pid}
+            if listeners and not ours:  # another process took the port first
+                raise PortInUseError(
+                    f"Port {self._port} was taken by {port_holder(self._port)} while DynamoDB "
+                    f"Local was starting; it was stopped."
+                )
             try:
                 client.list_tables(Limit=1)
             except (BotoCoreError, ClientError):
                 pass
             else:
-                return
+                if ours or not Path("/proc/net/tcp").exists():  # without /proc, trust the check
+                    return
             if time.monotonic() >= deadline:
                 raise RuntimeError(
                     f"DynamoDB Local did not answer on {self.endpoint_url} within "
@@ -313,6 +459,7 @@ class DynamoDBLocal:
         proc, self._proc = self._proc, None
         atexit.unregister(self.stop)
         if proc is None:
+            self._release_data_directory()
             return
         if proc.poll() is None:
             # pgid == pid because of start_new_session=True.
@@ -324,6 +471,19 @@ class DynamoDBLocal:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
+        self._release_data_directory()
+
+    def kill(self) -> None:
+        """SIGKILL at once (the stack asked to stop at once); the data on disk stays consistent."""
+        proc = self._proc
+        if proc is not None and proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+
+    def _release_data_directory(self) -> None:
+        lock, self._data_lock = self._data_lock, None
+        if lock is not None:
+            lock.close()
 
     def __enter__(self) -> Self:
         self.start()

@@ -143,6 +143,7 @@ class FunctionWorker:
         self._lock = _ArrivalOrderLock()
         self._process: Any = None
         self._connection: Connection | None = None
+        self._stopped = False
 
     def start(self) -> None:
         parent, child = _CONTEXT.Pipe()
@@ -156,44 +157,62 @@ class FunctionWorker:
         child.close()
         self._connection = parent
         if not parent.poll(READY_TIMEOUT_SECONDS):
-            self.stop()
+            self._terminate(grace_seconds=0)
             raise RuntimeError(f"{self.name} did not start within {READY_TIMEOUT_SECONDS}s")
         status, detail = parent.recv()
         if status != "ready":
-            self.stop()
+            self._terminate(grace_seconds=3)
             raise RuntimeError(f"{self.name} could not start: {detail}")
 
     def invoke(self, event: dict[str, Any]) -> Invocation:
         with self._lock:
+            if self._stopped:
+                return Invocation(False, {"errorType": "Stopped"}, 0.0)
             if self._connection is None or not self._process.is_alive():
                 self.start()
             connection = self._connection
             if connection is None:
                 raise RuntimeError(f"{self.name} is not running")
             started = time.monotonic()
-            connection.send(event)
-            if not connection.poll(self.spec.timeout_seconds):
-                self._restart()
-                return Invocation(False, {"errorType": "TimeoutError"}, _since(started))
             try:
+                connection.send(event)
+                if not connection.poll(self.spec.timeout_seconds):
+                    self._restart()
+                    return Invocation(False, {"errorType": "TimeoutError"}, _since(started))
                 status, payload = connection.recv()
-            except EOFError:
+            except (EOFError, OSError):  # the process died, or the stack stopped it
+                if self._stopped:
+                    return Invocation(False, {"errorType": "Stopped"}, _since(started))
                 self._restart()
                 return Invocation(False, {"errorType": "RuntimeExited"}, _since(started))
             return Invocation(status == "ok", payload, _since(started))
 
     def _restart(self) -> None:
-        self.stop()
+        self._terminate(grace_seconds=3)
         self.start()
 
-    def stop(self) -> None:
+    def stop(self, grace_seconds: float = 3) -> None:
+        """End the process once its event in flight is done, or after `grace_seconds`; callers
+        waiting for it get a failed invocation, and it is not started again."""
+        self._stopped = True
+        self._terminate(grace_seconds)
+
+    def kill(self) -> None:
+        """End the process at once (the stack was told to stop at once)."""
+        self._stopped = True
+        process = self._process
+        if process is not None:
+            with contextlib.suppress(OSError, ValueError):
+                process.kill()
+
+    def _terminate(self, grace_seconds: float) -> None:
         if self._connection is not None:
             with contextlib.suppress(OSError):  # the worker may already be gone
                 self._connection.send(None)
             self._connection.close()
             self._connection = None
         if self._process is not None:
-            self._process.join(timeout=3)
+            self._process.join(timeout=grace_seconds)
             if self._process.is_alive():
                 self._process.kill()
                 self._process.join()

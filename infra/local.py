@@ -20,6 +20,7 @@ LOCAL_ENV_VARS (infra/local-env.json: per-function environment overrides, as `sa
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -38,7 +39,14 @@ from typing import Any
 from aws_lambda_powertools.event_handler.openapi.swagger_ui.html import generate_swagger_html
 from moto.server import ThreadedMotoServer
 
-from infra.dynamodb_local import DynamoDBLocal, ensure_installed, java_available
+from infra.dynamodb_local import (
+    DynamoDBLocal,
+    InUseError,
+    PortInUseError,
+    ensure_installed,
+    java_available,
+    port_holder,
+)
 from infra.gateway import LocalGateway, cors_from, gateway_responses_from, routes_from
 from infra.lambda_runtime import FunctionWorker, Invocation
 from infra.local_resources import REGION, Endpoints, create_resources, local_client
@@ -55,6 +63,9 @@ from infra.template import (
 )
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# When the stack stops, a stream batch or a schedule in flight gets this long to finish; what
+# is cut off is delivered again at the next start (the checkpoint names what was processed).
+STOP_GRACE_SECONDS = 3.0
 SWAGGER_ASSETS = Path(generate_swagger_html.__code__.co_filename).parent
 
 
@@ -95,12 +106,16 @@ class LocalStack:
     settings: Settings
     log: Callable[[str], None] = say
     _stoppers: list[Callable[[], None]] = field(default_factory=list)
+    _halts: list[Callable[[], object]] = field(default_factory=list)  # end deliveries, no waiting
+    _engines: list[DynamoDBLocal] = field(default_factory=list)
+    _stop_deadline: float = 0.0
     workers: dict[str, FunctionWorker] = field(default_factory=dict)
     endpoints: Endpoints | None = None
 
     def start(self) -> None:
         settings = self.settings
         template = load_template(settings.template)
+        self._refuse_taken_ports()
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         moto_url = f"http://{settings.host}:{settings.moto_port}"
         dynamodb_url = self._start_dynamodb(moto_url)
@@ -121,6 +136,19 @@ class LocalStack:
 
     # ------------------------------------------------------------------------ engines
 
+    def _refuse_taken_ports(self) -> None:
+        """Never serve on, or talk to, a port some other process holds (an earlier stack's
+        DynamoDB Local, another checkout's stack): say which process it is, and stop."""
+        settings = self.settings
+        ports = {"API": settings.api_port, "moto": settings.moto_port}  # DynamoDB Local: its own
+        for name, port in ports.items():
+            holder = port_holder(port)
+            if holder is not None:
+                raise PortInUseError(
+                    f"Port {port} (for {name}) is already in use by {holder}. Stop that "
+                    f"process, or choose another port (LOCAL_* settings)."
+                )
+
     def _start_dynamodb(self, moto_url: str) -> str:
         settings = self.settings
         if not java_available():
@@ -134,6 +162,7 @@ class LocalStack:
         self.log(f"Starting DynamoDB Local on port {settings.dynamodb_port} (data in {data})")
         engine = DynamoDBLocal(port=settings.dynamodb_port, db_path=settings.data_dir / "dynamodb")
         engine.start()
+        self._engines.append(engine)
         self._stoppers.append(engine.stop)
         return engine.endpoint_url
 
@@ -225,8 +254,11 @@ class LocalStack:
         self._stoppers.append(self._stop_functions)
 
     def _stop_functions(self) -> None:
-        for worker in self.workers.values():
-            worker.stop()
+        """All at once: each one ends when its event in flight is done, or after 1 s."""
+        workers = list(self.workers.values())
+        if workers:
+            with ThreadPoolExecutor(max_workers=len(workers)) as pool:
+                list(pool.map(lambda worker: worker.stop(grace_seconds=1), workers))
 
     def _start_streams(self, specs: list[FunctionSpec], references: References) -> None:
         """Deliver table stream records to stream-triggered functions, as an event source
@@ -255,7 +287,17 @@ class LocalStack:
                 )
                 self.log(f"Delivering {properties['Stream']} to {spec.logical_id}")
                 poller.start()
-                self._stoppers.append(poller.stop)
+                self._halts.append(functools.partial(poller.stop, timeout=0))
+                self._stoppers.append(functools.partial(self._stop_poller, poller, spec.logical_id))
+
+    def _stop_poller(self, poller: StreamPoller, function: str) -> None:
+        if not poller.stop(timeout=self._grace_left()):
+            self.log(
+                f"{function}: the batch in flight is cut off; it comes again at the next start"
+            )
+
+    def _grace_left(self) -> float:
+        return max(0.0, self._stop_deadline - time.monotonic())
 
     def _deliverer(self, logical_id: str) -> Callable[[dict[str, Any]], dict[str, Any] | None]:
         def deliver(event: dict[str, Any]) -> dict[str, Any] | None:
@@ -274,7 +316,8 @@ class LocalStack:
         self.log(f"Firing {len(scheduled)} schedule(s) now, then on their template schedules")
         runner = ScheduleRunner(scheduled, self.invoke, log=self.log)
         runner.start()
-        self._stoppers.append(runner.stop)
+        self._halts.append(lambda: runner.stop(timeout=0))
+        self._stoppers.append(lambda: runner.stop(timeout=self._grace_left()))
 
     def invoke(self, logical_id: str, event: dict[str, Any]) -> Invocation:
         invocation = self.workers[logical_id].invoke(event)
@@ -324,12 +367,24 @@ class LocalStack:
         self.log(f"Ready: API {base}  outbox {base}/_local/outbox  docs {base}/_local/docs")
 
     def stop(self) -> None:
+        """Stop within a few seconds whatever is in flight: deliveries and schedules end first
+        (what they were doing gets STOP_GRACE_SECONDS), then the functions and the engines."""
+        self._stop_deadline = time.monotonic() + STOP_GRACE_SECONDS
+        for halt in self._halts:
+            halt()
         while self._stoppers:
             stopper = self._stoppers.pop()
             try:
                 stopper()
             except Exception as error:  # keep stopping the rest
                 self.log(f"while stopping: {type(error).__name__}: {error}")
+
+    def kill(self) -> None:
+        """Stop at once: kill every process the stack started, finish nothing."""
+        for worker in self.workers.values():
+            worker.kill()
+        for engine in self._engines:
+            engine.kill()
 
 
 def openapi_document(method: str, query: dict[str, list[str]]) -> tuple[int, str, bytes]:
@@ -351,25 +406,40 @@ def swagger_page(method: str, query: dict[str, list[str]]) -> tuple[int, str, by
 
 
 def main() -> int:
+    stack = LocalStack(Settings.from_environment())
     stop = threading.Event()
+    started = threading.Event()
 
     def request_stop(signum: int, frame: FrameType | None) -> None:
+        if stop.is_set():  # the second Ctrl-C: no more waiting
+            say("Stopping at once.")
+            stack.kill()
+            os._exit(128 + signum)
         stop.set()
+        if not started.is_set():
+            raise KeyboardInterrupt  # cut the start short; `finally` stops what had started
 
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
-    stack = LocalStack(Settings.from_environment())
-    started = time.monotonic()
+    began = time.monotonic()
     try:
         stack.start()
-        say(f"Started in {time.monotonic() - started:.1f}s. Ctrl-C to stop.")
+        started.set()
+        say(f"Started in {time.monotonic() - began:.1f}s. Ctrl-C to stop.")
         while not stop.wait(0.5):
             pass
-        say("Stopping…")
         return 0
+    except InUseError as refused:
+        say(f"ERROR: {refused}")
+        return 1
+    except KeyboardInterrupt:
+        return 130
     finally:
+        if started.is_set() or stop.is_set():
+            say("Stopping… (Ctrl-C again to stop at once)")
+        stopping = time.monotonic()
         stack.stop()
-        say("Stopped.")
+        say(f"Stopped in {time.monotonic() - stopping:.1f}s.")
 
 
 if __name__ == "__main__":

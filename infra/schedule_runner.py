@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -124,7 +125,9 @@ class ScheduleRunner:
             self._fire(scheduled, upcoming)
             previous = upcoming
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 5) -> None:
+        """No schedule fires after this; a run in flight gets up to `timeout` seconds in all."""
         self._stop.set()
+        deadline = time.monotonic() + timeout
         for thread in self._threads:
-            thread.join(timeout=5)
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
