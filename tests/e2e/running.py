@@ -1,0 +1,133 @@
+"""Running `python -m infra.local` as a user does, and looking at the processes it leaves."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from infra.dynamodb_local import free_port
+from tests.helpers import REPO_ROOT
+
+STARTUP_SECONDS = 180
+
+
+class RunningStack:
+    def __init__(
+        self, data_dir: Path, log_path: Path, environment: dict[str, str] | None = None
+    ) -> None:
+        self.ports = {name: free_port() for name in ("api", "dynamodb", "moto")}
+        self.data_dir = data_dir
+        self.log_path = log_path
+        self.environment = environment or {}
+        self.process: subprocess.Popen[bytes] | None = None
+        self.seen_processes: set[int] = set()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.ports['api']}"
+
+    def launch(self) -> subprocess.Popen[bytes]:
+        environment = {
+            **os.environ,
+            "LOCAL_API_PORT": str(self.ports["api"]),
+            "LOCAL_DYNAMODB_PORT": str(self.ports["dynamodb"]),
+            "LOCAL_MOTO_PORT": str(self.ports["moto"]),
+            "LOCAL_DATA_DIR": str(self.data_dir),
+            **self.environment,
+        }
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "infra.local"],
+                cwd=REPO_ROOT,
+                env=environment,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        return self.process
+
+    def start(self) -> None:
+        process = self.launch()
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise AssertionError(f"the stack exited:\n{self.log_path.read_text()[-3000:]}")
+            try:
+                if httpx.get(f"{self.url}/_local/health", timeout=1).status_code == 200:
+                    self.seen_processes |= descendants(process.pid)
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.5)
+        raise AssertionError(f"the stack did not start:\n{self.log_path.read_text()[-3000:]}")
+
+    def stop(self, timeout: float = 60) -> int:
+        assert self.process is not None
+        self.seen_processes |= descendants(self.process.pid)
+        self.process.send_signal(signal.SIGINT)
+        code = self.process.wait(timeout=timeout)
+        self.process = None
+        return code
+
+    def kill(self) -> None:
+        if self.process is not None:
+            self.seen_processes |= descendants(self.process.pid)
+            self.process.kill()
+            self.process.wait()
+            self.process = None
+
+
+def descendants(pid: int) -> set[int]:
+    """Every process below `pid`, from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(parent, []).append(int(entry.name))
+    found: set[int] = set()
+    pending = [pid]
+    while pending:
+        for child in children.get(pending.pop(), []):
+            if child not in found:
+                found.add(child)
+                pending.append(child)
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def command_line(pid: int) -> str:
+    try:
+        return (Path("/proc") / str(pid) / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(0.5)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def wait_until(condition: object, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if callable(condition) and condition():
+            return True
+        time.sleep(0.1)
+    return False
