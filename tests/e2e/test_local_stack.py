@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import http.client
+import json
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +21,17 @@ from tests.helpers import applicant, booking_body, next_business_day
 @pytest.fixture
 def stack(tmp_path: Path) -> Iterator[RunningStack]:
     running = RunningStack(tmp_path / "data", tmp_path / "stack.log")
+    running.start()
+    yield running
+    if running.process is not None:
+        running.stop()
+
+
+@pytest.fixture(scope="module")
+def shared_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+    """One stack for the tests that do not stop it (starting one takes a while)."""
+    root = tmp_path_factory.mktemp("shared")
+    running = RunningStack(root / "data", root / "stack.log")
     running.start()
     yield running
     if running.process is not None:
@@ -74,7 +88,8 @@ def test_book_change_cancel_and_restart_over_http(stack: RunningStack) -> None:
     assert [o["officeId"] for o in offices["offices"]] == ["honolulu"]
 
 
-def test_local_pages_outbox_openapi_and_docs(stack: RunningStack) -> None:
+def test_local_pages_outbox_openapi_and_docs(shared_stack: RunningStack) -> None:
+    stack = shared_stack
     outbox = httpx.get(f"{stack.url}/_local/outbox", timeout=10)
     document = httpx.get(f"{stack.url}/_local/openapi.json", timeout=10)
     docs = httpx.get(f"{stack.url}/_local/docs", timeout=10)
@@ -87,13 +102,15 @@ def test_local_pages_outbox_openapi_and_docs(stack: RunningStack) -> None:
     assert "rel='stylesheet'" not in docs.text
 
 
-def test_unknown_route_is_a_json_404(stack: RunningStack) -> None:
+def test_unknown_route_is_a_json_404(shared_stack: RunningStack) -> None:
+    stack = shared_stack
     response = httpx.get(f"{stack.url}/no/such/thing", timeout=10)
     assert response.status_code == 404
     assert response.json()["error"] == "not_found"
 
 
-def test_a_booking_gets_a_printable_notice_to_download(stack: RunningStack) -> None:
+def test_a_booking_gets_a_printable_notice_to_download(shared_stack: RunningStack) -> None:
+    stack = shared_stack
     api = httpx.Client(base_url=stack.url, timeout=30)
     # Given a booking
     day = next_business_day("new-york").isoformat()
@@ -123,3 +140,63 @@ def test_a_booking_gets_a_printable_notice_to_download(stack: RunningStack) -> N
     assert link.startswith(stack.url)
     emailed = httpx.get(link, timeout=30, follow_redirects=True)
     assert emailed.content.startswith(b"%PDF")
+
+
+def test_an_unknown_method_is_the_same_json_404(shared_stack: RunningStack) -> None:
+    response = httpx.request("TRACE", f"{shared_stack.url}/appointments", timeout=10)
+    assert response.status_code == 404
+    assert response.headers["Content-Type"] == "application/json"
+    assert response.json() == {"error": "not_found", "message": "There is no such resource."}
+
+
+# What the API documents for a booking refused under load (README, "API").
+DOCUMENTED_REFUSALS = {409: {"slot_full"}, 429: {"throttled"}, 503: {"busy"}}
+
+
+def book_over_a_connection_of_its_own(url: str, body: dict[str, Any]) -> tuple[int, Any] | str:
+    """One client: its own TCP connection; a transport error is returned by name."""
+    host, port = url.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=120)
+    try:
+        connection.request(
+            "POST", "/appointments", json.dumps(body), {"Content-Type": "application/json"}
+        )
+        response = connection.getresponse()
+        return response.status, json.loads(response.read())
+    except (OSError, http.client.HTTPException, ValueError) as error:
+        return type(error).__name__
+    finally:
+        connection.close()
+
+
+def test_64_clients_booking_at_once_all_get_a_json_answer_and_no_seat_twice(
+    shared_stack: RunningStack,
+) -> None:
+    api = httpx.Client(base_url=shared_stack.url, timeout=30)
+    # Given a free slot with its seats left
+    day = next_business_day("new-york").isoformat()
+    slot = api.get("/offices/new-york/slots", params={"date": day, "service": "adit-stamp"}).json()[
+        "slots"
+    ][-1]
+    bodies = [
+        booking_body(
+            slot["slotId"],
+            applicant=applicant(name=f"Load Tester {chr(65 + n // 26)}{chr(65 + n % 26)}"),
+        )
+        for n in range(64)
+    ]
+    # When 64 clients book it at the same moment, each over a connection of its own
+    with ThreadPoolExecutor(max_workers=64) as pool:
+        answers = list(
+            pool.map(lambda body: book_over_a_connection_of_its_own(shared_stack.url, body), bodies)
+        )
+    # Then none was reset or dropped, every answer is a documented one, and no seat went twice
+    assert [a for a in answers if isinstance(a, str)] == []
+    outcomes = [a for a in answers if not isinstance(a, str)]
+    booked = [body for status, body in outcomes if status == 201]
+    refused = [(status, body["error"]) for status, body in outcomes if status != 201]
+    assert [r for r in refused if r[1] not in DOCUMENTED_REFUSALS.get(r[0], set())] == []
+    assert 1 <= len(booked) <= slot["available"]
+    after = api.get("/offices/new-york/slots", params={"date": day, "service": "adit-stamp"})
+    left = {s["slotId"]: s["available"] for s in after.json()["slots"]}
+    assert left.get(slot["slotId"], 0) == slot["available"] - len(booked)
