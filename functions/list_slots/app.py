@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
@@ -12,7 +11,7 @@ from appointments import slots
 from appointments.api import documented, lambda_entry, make_resolver, utc_now
 from appointments.observability import count
 from appointments.offices import catalogue
-from appointments.schemas import ServiceCode, SlotOut, SlotsOut
+from appointments.schemas import IsoDate, ServiceCode, SlotOut, SlotsOut
 from appointments.services import Service, check_service_allowed
 
 router = Router()
@@ -40,7 +39,7 @@ router = Router()
 )
 def list_slots(
     office_id: Annotated[str, Path(alias="officeId", max_length=64)],
-    day: Annotated[date, Query(alias="date", description="The office's local date")],
+    day: Annotated[IsoDate, Query(alias="date", description="The office's local date")],
     service: Annotated[ServiceCode, Query()],
 ) -> SlotsOut:
     office = catalogue.get(office_id)

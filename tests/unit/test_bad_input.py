@@ -118,7 +118,13 @@ NOT_JSON_TEXT: dict[str, tuple[str, bool, str | None]] = {
     "integer past the digit limit": ('{"slotId": 1' + "0" * 5000 + "}", False, JSON),
     "no content type, not JSON": ("slotId=x", False, None),
     "a content type other than JSON": ('{"slotId": "x"}', False, "text/plain"),
-}
+    "a form": ("name=Maria+Garcia&dateOfBirth=1985-04-12&phone=8085550143", False,
+               "application/x-www-form-urlencoded"),
+    "multipart without a boundary": ('{"slotId": "x"}', False, "multipart/form-data"),
+    "multipart with a boundary": (b64(b'--b\r\nContent-Disposition: form-data; name="slotId"'
+                                      b"\r\n\r\nx\r\n--b--\r\n"), True,
+                                  "multipart/form-data; boundary=b"),
+}  # fmt: skip
 
 
 def send_body(
@@ -174,3 +180,18 @@ def test_any_base64_encoded_body_is_refused_cleanly(route: tuple[str, str], body
     response = send_body(method, path, b64(body), base64_encoded=True, content_type=JSON)
     assert response.status in {400, 422}, response.body
     assert set(response.body) == {"error", "message"}
+
+
+@pytest.mark.usefixtures("aws")
+@pytest.mark.parametrize("written", [0, "0", "1654646400", "1985-04-12T00:00:00", 19850412])
+def test_a_date_not_written_yyyy_mm_dd_is_refused_with_422(written: object) -> None:
+    # Given a date written as a number, a Unix time or with a time of day
+    lookup = {"name": "Maria Garcia", "dateOfBirth": written, "phone": "808-555-0143"}
+    # When it is sent as a date of birth, and as the day of a slots listing
+    answers = [
+        call("POST", "/appointments/lookup", body=lookup),
+        call("GET", "/offices/honolulu/slots", query={"date": str(written), "service": "other"}),
+    ]
+    # Then both are refused, naming the field
+    assert [(a.status, a.body["error"]) for a in answers] == [(422, "invalid_request")] * 2
+    assert "dateOfBirth" in answers[0].body["message"]

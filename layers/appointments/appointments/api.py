@@ -18,11 +18,15 @@ from zoneinfo import ZoneInfo
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.middlewares.openapi_validation import (
+    OpenAPIRequestValidationMiddleware,
+)
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+from aws_lambda_powertools.event_handler.types import EventHandlerInstance
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
@@ -44,6 +48,7 @@ from appointments.schemas import (
 )
 from appointments.transactions import raise_if_throttled
 
+JSON_CONTENT_TYPE = "application/json"
 PIN_HEADER = "X-Appointment-Pin"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 ERROR_RESPONSES: dict[int, OpenAPIResponse] = {
@@ -142,8 +147,31 @@ class ApiEvent(APIGatewayProxyEvent):
             raise json.JSONDecodeError("The request body is not JSON text", "", 0) from error
 
 
+class JsonBodiesOnly(OpenAPIRequestValidationMiddleware):
+    """Request validation that reads a body as JSON or refuses it.
+
+    Powertools also parses form and multipart bodies, which this API does not take (a
+    multipart header without a boundary even fails with a 500); every other content type is
+    refused as unsupported.
+    """
+
+    def _get_body(self, app: EventHandlerInstance) -> dict[str, Any]:
+        content_type = app.current_event.headers.get("content-type", "").strip()
+        if content_type and not content_type.lower().startswith(JSON_CONTENT_TYPE):
+            raise RequestUnsupportedContentType(
+                "Unsupported content type",
+                errors=[{"type": "unsupported_content_type", "loc": ("body",), "msg": "not JSON"}],
+            )
+        return super()._get_body(app)
+
+
 class ApiResolver(APIGatewayRestResolver):
-    """Powertools' REST resolver, reading request bodies as `ApiEvent`."""
+    """Powertools' REST resolver, reading request bodies as `ApiEvent`, and only as JSON."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        # The request validation Powertools installs on the first route unless one is set.
+        self._request_validation_middleware = JsonBodiesOnly()
 
     def _to_proxy_event(self, event: dict[str, Any]) -> BaseProxyEvent:
         return ApiEvent(event, self._json_body_deserializer)

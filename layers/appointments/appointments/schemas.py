@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+)
 from pydantic.alias_generators import to_camel
 
 EARLIEST_BIRTH_DATE = date(1900, 1, 1)
@@ -39,13 +48,25 @@ class ApiModel(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
 
 
+def _written_as_a_date(value: object) -> object:
+    """Only YYYY-MM-DD: pydantic would also read a number, or a string of digits, as a Unix
+    time (so `0` was 1 January 1970)."""
+    if isinstance(value, date) or (isinstance(value, str) and _ISO_DATE.fullmatch(value)):
+        return value
+    raise ValueError("must be a date written YYYY-MM-DD")
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+IsoDate = Annotated[date, BeforeValidator(_written_as_a_date)]
+
+
 def _check_date_of_birth(value: date) -> date:
     if not (EARLIEST_BIRTH_DATE <= value <= date.today()):
         raise ValueError("must be a real date of birth, not in the future")
     return value
 
 
-DateOfBirth = Annotated[date, AfterValidator(_check_date_of_birth)]
+DateOfBirth = Annotated[IsoDate, AfterValidator(_check_date_of_birth)]
 
 
 class Applicant(ApiModel):
