@@ -36,9 +36,6 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from aws_lambda_powertools.event_handler.openapi.swagger_ui.html import generate_swagger_html
-from moto.server import ThreadedMotoServer
-
 from infra.dynamodb_local import (
     DynamoDBLocal,
     InUseError,
@@ -50,7 +47,6 @@ from infra.dynamodb_local import (
 from infra.gateway import LocalGateway, cors_from, gateway_responses_from, routes_from
 from infra.lambda_runtime import FunctionWorker, Invocation
 from infra.local_resources import REGION, Endpoints, create_resources, local_client
-from infra.outbox import outbox_json, outbox_page
 from infra.schedule_runner import ScheduleRunner, scheduled_functions
 from infra.streams import StreamPoller
 from infra.template import (
@@ -66,7 +62,9 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 # When the stack stops, a stream batch or a schedule in flight gets this long to finish; what
 # is cut off is delivered again at the next start (the checkpoint names what was processed).
 STOP_GRACE_SECONDS = 3.0
-SWAGGER_ASSETS = Path(generate_swagger_html.__code__.co_filename).parent
+# Imports note: moto's server, its SES backend (the outbox) and Swagger UI are imported where
+# they are used. Every function process imports this module again when it starts
+# (multiprocessing's spawn), and they would add about 1.5 s to each of them.
 
 
 @dataclass(frozen=True)
@@ -170,6 +168,8 @@ class LocalStack:
         settings = self.settings
         self.log(f"Starting moto (S3, SES, SQS, secrets, scheduler) on port {settings.moto_port}")
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per AWS call
+        from moto.server import ThreadedMotoServer  # noqa: PLC0415 - see the module's imports note
+
         server = ThreadedMotoServer(
             ip_address=settings.host, port=settings.moto_port, verbose=False
         )
@@ -333,6 +333,8 @@ class LocalStack:
         api_properties = (
             resolve(next(iter(apis.values()))["Properties"], references) if apis else {}
         )
+        from infra.outbox import outbox_json, outbox_page  # noqa: PLC0415 - see above
+
         gateway = LocalGateway(
             routes_from(specs),
             self.invoke,
@@ -393,12 +395,17 @@ def openapi_document(method: str, query: dict[str, list[str]]) -> tuple[int, str
 
 def swagger_page(method: str, query: dict[str, list[str]]) -> tuple[int, str, bytes]:
     """Swagger UI with the assets Powertools ships inlined: the page needs no internet."""
+    from aws_lambda_powertools.event_handler.openapi.swagger_ui.html import (  # noqa: PLC0415
+        generate_swagger_html,
+    )
+
+    assets = Path(generate_swagger_html.__code__.co_filename).parent
     spec = json.loads((REPO_ROOT / "openapi.json").read_text())
     spec["servers"] = [{"url": "/"}]
     page = generate_swagger_html(
         json.dumps(spec),
-        (SWAGGER_ASSETS / "swagger-ui-bundle.min.js").read_text(),
-        (SWAGGER_ASSETS / "swagger-ui.min.css").read_text(),
+        (assets / "swagger-ui-bundle.min.js").read_text(),
+        (assets / "swagger-ui.min.css").read_text(),
         swagger_base_url="",
         oauth2_config=None,
     )
