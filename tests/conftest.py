@@ -25,3 +25,23 @@ os.environ.update(
         "POWERTOOLS_LOG_LEVEL": "INFO",
     }
 )
+
+
+def _share_one_loader_between_sessions() -> None:
+    """Every botocore session (pynamodb opens one per connection, boto3 one per mock) reads
+    the service models from disk again (JSON of several MB), and tests reset both for every
+    test: reading models was a third of each test's set-up. All sessions of the test run share
+    one loader instead, so the models are read once per process."""
+    import botocore.loaders  # noqa: PLC0415 - after the environment above
+    import botocore.session  # noqa: PLC0415
+
+    shared = botocore.loaders.create_loader()
+    create_loader = botocore.loaders.create_loader
+
+    def loader_for(search_path_string: str | None = None) -> botocore.loaders.Loader:
+        return shared if search_path_string is None else create_loader(search_path_string)
+
+    botocore.session.create_loader = loader_for  # type: ignore[attr-defined]
+
+
+_share_one_loader_between_sessions()

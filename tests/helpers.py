@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import importlib.util
 import json
 import sys
@@ -21,7 +22,7 @@ from aws_lambda_powertools.utilities import parameters
 
 from appointments import letters
 from appointments.business_days import is_business_day
-from appointments.models import ALL_MODELS, transaction_connection
+from appointments.models import ALL_MODELS, SlotModel, transaction_connection
 from appointments.notices import NoticeInput
 from appointments.offices import (
     Office,
@@ -29,7 +30,7 @@ from appointments.offices import (
     office_from_catalogue_entry,
     office_from_model,
 )
-from appointments.slots import OpenedDay, open_day
+from appointments.slots import OpenedDay, new_slot, open_day, slot_starts
 from infra.gateway import LocalGateway, routes_from
 from infra.lambda_runtime import Invocation
 from infra.template import create_tables, function_specs, load_template
@@ -164,10 +165,15 @@ def create_secret(endpoint_url: str | None = None) -> None:
         )
 
 
+@cache
+def _template() -> dict[str, Any]:
+    return load_template()
+
+
 def make_resources(endpoint_url: str | None = None) -> None:
-    """Create the template's tables on the current engine."""
+    """Create the template's tables on the current engine (the template read once per run)."""
     client = boto3.client("dynamodb", endpoint_url=endpoint_url)
-    create_tables(client, TABLE_NAMES, load_template())
+    create_tables(client, TABLE_NAMES, copy.deepcopy(_template()))
 
 
 @contextmanager
@@ -220,6 +226,28 @@ def booking_body(slot_id: str, **overrides: Any) -> dict[str, Any]:
     }
     body.update(overrides)
     return body
+
+
+def weekdays(first_day: date, days: int) -> list[date]:
+    found, day = [], first_day
+    while len(found) < days:
+        if day.weekday() < 5:
+            found.append(day)
+        day += timedelta(days=1)
+    return found
+
+
+def write_weekdays(offices: list[Office], first_day: date, days: int) -> list[date]:
+    """Slots of `days` weekdays for every office, written straight with batch writes: data for
+    tests that book. (moto copies whole tables for each transaction, which made opening days
+    through the release's transactions the slowest part of every unit test's set-up.)"""
+    chosen = weekdays(first_day, days)
+    with SlotModel.batch_write() as batch:
+        for office in offices:
+            for day in chosen:
+                for start in slot_starts(office, day):
+                    batch.save(new_slot(office, day, start))
+    return chosen
 
 
 def open_weekdays(offices: list[Office], first_day: date, days: int) -> list[OpenedDay]:

@@ -18,8 +18,8 @@ from tests.helpers import (
     create_secret,
     make_resources,
     next_weekday,
-    open_weekdays,
     reset_connections,
+    write_weekdays,
 )
 
 UNIT_TEST_OFFICES = ("new-york", "honolulu", "arlington-asylum")
@@ -57,8 +57,7 @@ def open_slots(offices: dict[str, Office]) -> dict[str, Any]:
     """Slots for the next two weekdays at a few offices (moto copies whole tables for every
     transaction, so unit tests keep the slots table small)."""
     chosen = [offices[office_id] for office_id in UNIT_TEST_OFFICES]
-    opened = open_weekdays(chosen, next_weekday(), 2)
-    return {"days": sorted({day.day for day in opened})}
+    return {"days": write_weekdays(chosen, next_weekday(), 2)}
 
 
 @pytest.fixture

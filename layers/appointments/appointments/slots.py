@@ -107,7 +107,7 @@ def open_day(office: Office, day: date, *, starts: Iterable[str] | None = None) 
     that has bookings.
     """
     times = list(starts) if starts is not None else slot_starts(office, day)
-    wanted = [_new_slot(office, day, start) for start in times]
+    wanted = [new_slot(office, day, start) for start in times]
     if len(wanted) <= MAX_TRANSACTION_ITEMS and _put_all_or_nothing(wanted):
         return OpenedDay(office.office_id, day, len(wanted), 0)
     present = _present_starts(office, day)
@@ -129,7 +129,8 @@ def _present_starts(office: Office, day: date) -> set[str]:
     return {slot.start_time for slot in SlotModel.query(key, consistent_read=True)}
 
 
-def _new_slot(office: Office, day: date, start: str) -> SlotModel:
+def new_slot(office: Office, day: date, start: str) -> SlotModel:
+    """The slot item of an office's day starting at `start`, no seat taken."""
     slot_id = SlotId(office.office_id, day, start)
     start_utc = slot_id.start(office.time_zone).astimezone(UTC)
     return SlotModel(
