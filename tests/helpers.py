@@ -7,7 +7,7 @@ import importlib.util
 import json
 import sys
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -177,6 +177,22 @@ def make_resources(endpoint_url: str | None = None) -> None:
 
 
 @contextmanager
+def on_dynamodb_calls(event: str, handler: Callable[..., Any]) -> Iterator[None]:
+    """Hook `handler` to a botocore event ("before-call", "after-call", …) of every DynamoDB
+    client the domain uses, for the duration of the block."""
+    clients = [model._get_connection().connection.client for model in ALL_MODELS]
+    clients.append(transaction_connection().client)
+    unique = {id(client): client for client in clients}.values()
+    for client in unique:
+        client.meta.events.register(f"{event}.dynamodb", handler)
+    try:
+        yield
+    finally:
+        for client in unique:
+            client.meta.events.unregister(f"{event}.dynamodb", handler)
+
+
+@contextmanager
 def count_dynamodb_calls() -> Iterator[Counter[str]]:
     """Count DynamoDB API requests made through the domain's clients (botocore event hook)."""
     calls: Counter[str] = Counter()
@@ -184,16 +200,8 @@ def count_dynamodb_calls() -> Iterator[Counter[str]]:
     def record(model: Any = None, **_: Any) -> None:
         calls[model.name] += 1
 
-    clients = [model._get_connection().connection.client for model in ALL_MODELS]
-    clients.append(transaction_connection().client)
-    unique = {id(client): client for client in clients}.values()
-    for client in unique:
-        client.meta.events.register("before-call.dynamodb", record)
-    try:
+    with on_dynamodb_calls("before-call", record):
         yield calls
-    finally:
-        for client in unique:
-            client.meta.events.unregister("before-call.dynamodb", record)
 
 
 def next_weekday(after: date | None = None, offset: int = 1) -> date:
@@ -229,7 +237,8 @@ def booking_body(slot_id: str, **overrides: Any) -> dict[str, Any]:
 
 
 def weekdays(first_day: date, days: int) -> list[date]:
-    found, day = [], first_day
+    found: list[date] = []
+    day = first_day
     while len(found) < days:
         if day.weekday() < 5:
             found.append(day)

@@ -8,6 +8,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -81,6 +83,18 @@ class RunningStack:
             self.process.kill()
             self.process.wait()
             self.process = None
+
+
+@contextmanager
+def started_stack(root: Path) -> Iterator[RunningStack]:
+    """A started stack with its data under `root`, stopped at the end unless a test did."""
+    running = RunningStack(root / "data", root / "stack.log")
+    running.start()
+    try:
+        yield running
+    finally:
+        if running.process is not None:
+            running.stop()
 
 
 def descendants(pid: int) -> set[int]:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from infra.openapi import OPENAPI_PATH
-from tests.e2e.test_local_stack import RunningStack
+from tests.e2e.running import RunningStack, started_stack
 from tests.helpers import next_business_day
 
 CONFIG = Path(__file__).with_name("schemathesis.toml")
@@ -33,12 +33,8 @@ RUN_SECONDS = 120
 
 @pytest.fixture(scope="module")
 def api_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
-    directory = tmp_path_factory.mktemp("fuzz")
-    running = RunningStack(directory / "data", directory / "stack.log")
-    running.start()
-    yield running
-    if running.process is not None:
-        running.stop()
+    with started_stack(tmp_path_factory.mktemp("fuzz")) as running:
+        yield running
 
 
 def test_the_api_answers_as_its_openapi_document_says(api_stack: RunningStack) -> None:

@@ -13,29 +13,21 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.running import RunningStack as RunningStack  # noqa: PLC0414 - other e2e modules import it here
-from tests.e2e.running import alive, port_open
+from tests.e2e.running import RunningStack, alive, port_open, started_stack
 from tests.helpers import applicant, booking_body, next_business_day
 
 
 @pytest.fixture
 def stack(tmp_path: Path) -> Iterator[RunningStack]:
-    running = RunningStack(tmp_path / "data", tmp_path / "stack.log")
-    running.start()
-    yield running
-    if running.process is not None:
-        running.stop()
+    with started_stack(tmp_path) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
 def shared_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
     """One stack for the tests that do not stop it (starting one takes a while)."""
-    root = tmp_path_factory.mktemp("shared")
-    running = RunningStack(root / "data", root / "stack.log")
-    running.start()
-    yield running
-    if running.process is not None:
-        running.stop()
+    with started_stack(tmp_path_factory.mktemp("shared")) as running:
+        yield running
 
 
 def book_body(slot_id: str) -> dict[str, Any]:

@@ -11,8 +11,14 @@ from typing import Any
 
 import pytest
 
-from appointments.models import ALL_MODELS, transaction_connection
-from tests.helpers import TABLE_NAMES, ApiResponse, applicant, call, function_serving
+from tests.helpers import (
+    TABLE_NAMES,
+    ApiResponse,
+    applicant,
+    call,
+    function_serving,
+    on_dynamodb_calls,
+)
 from tests.unit.test_booking_api import book, free_slots
 from tests.unit.test_template import EXPECTED_DYNAMODB_ACTIONS
 
@@ -40,15 +46,8 @@ def recording() -> Iterator[list[tuple[str, str]]]:
         else:
             requests.append((f"dynamodb:{model.name}", TABLE_IDS[params["TableName"]]))
 
-    clients = {id(c): c for c in [m._get_connection().connection.client for m in ALL_MODELS]}
-    clients[id(transaction_connection().client)] = transaction_connection().client
-    for client in clients.values():
-        client.meta.events.register("before-parameter-build.dynamodb", record)
-    try:
+    with on_dynamodb_calls("before-parameter-build", record):
         yield requests
-    finally:
-        for client in clients.values():
-            client.meta.events.unregister("before-parameter-build.dynamodb", record)
 
 
 def send(used: Used, method: str, path: str, **kwargs: Any) -> ApiResponse:

@@ -12,8 +12,8 @@ import pytest
 
 from appointments import access
 from appointments.errors import AppointmentError
-from appointments.models import ALL_MODELS, AppointmentModel, transaction_connection
-from tests.helpers import call
+from appointments.models import AppointmentModel
+from tests.helpers import call, on_dynamodb_calls
 from tests.unit.test_booking_api import book
 
 pytestmark = pytest.mark.usefixtures("open_slots")
@@ -44,16 +44,8 @@ def after_first_dynamodb_call(action: Callable[[], Any]) -> Iterator[None]:
         if pending:
             pending.pop()()
 
-    clients = [model._get_connection().connection.client for model in ALL_MODELS]
-    clients.append(transaction_connection().client)
-    unique = {id(client): client for client in clients}.values()
-    for client in unique:
-        client.meta.events.register("after-call.dynamodb", interleave)
-    try:
+    with on_dynamodb_calls("after-call", interleave):
         yield
-    finally:
-        for client in unique:
-            client.meta.events.unregister("after-call.dynamodb", interleave)
 
 
 def test_a_right_pin_does_not_wipe_a_lock_out_reached_while_it_was_checked() -> None:
