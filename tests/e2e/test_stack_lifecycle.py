@@ -168,7 +168,7 @@ def test_ctrl_c_stops_mid_backlog_and_the_next_start_delivers_the_rest_once(
     assert code == 0
     assert stopped_in < 12, f"stopping took {stopped_in:.1f}s"
     assert len(before_restart) < BACKLOG / 2
-    assert stack_processes(stack) == []
+    assert wait_until(lambda: stack_processes(stack) == [], 5), stack_processes(stack)
 
     # When it is started again, fast this time
     files.slow.unlink()
