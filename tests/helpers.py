@@ -177,19 +177,24 @@ def make_resources(endpoint_url: str | None = None) -> None:
 
 
 @contextmanager
-def on_dynamodb_calls(event: str, handler: Callable[..., Any]) -> Iterator[None]:
+def on_dynamodb_calls(
+    event: str, handler: Callable[..., Any], operation: str = "", *, first: bool = False
+) -> Iterator[None]:
     """Hook `handler` to a botocore event ("before-call", "after-call", …) of every DynamoDB
-    client the domain uses, for the duration of the block."""
+    client the domain uses, for `operation` or every operation, while the block runs; `first`
+    puts it ahead of the other handlers (to answer instead of the service)."""
+    name = f"{event}.dynamodb" + (f".{operation}" if operation else "")
     clients = [model._get_connection().connection.client for model in ALL_MODELS]
     clients.append(transaction_connection().client)
     unique = {id(client): client for client in clients}.values()
     for client in unique:
-        client.meta.events.register(f"{event}.dynamodb", handler)
+        register = client.meta.events.register_first if first else client.meta.events.register
+        register(name, handler)
     try:
         yield
     finally:
         for client in unique:
-            client.meta.events.unregister(f"{event}.dynamodb", handler)
+            client.meta.events.unregister(name, handler)
 
 
 @contextmanager

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from botocore.awsrequest import AWSResponse, HTTPHeaders
 
-from appointments.models import ALL_MODELS, AppointmentModel, transaction_connection
-from tests.helpers import ApiResponse, booking_body, call
+from appointments.models import AppointmentModel, transaction_connection
+from tests.helpers import ApiResponse, booking_body, call, on_dynamodb_calls
 from tests.unit.test_booking_api import book, free_slots
 
 pytestmark = pytest.mark.usefixtures("open_slots")
@@ -121,16 +121,8 @@ def dynamodb_fails(operation: str, error_type: str, failing: set[int]) -> Iterat
             return _error(error_type, {"message": "Rate of requests exceeds the allowed rate."})
         return None
 
-    clients = [model._get_connection().connection.client for model in ALL_MODELS]
-    clients.append(transaction_connection().client)
-    unique = {id(client): client for client in clients}.values()
-    for client in unique:
-        client.meta.events.register_first(f"before-call.dynamodb.{operation}", maybe_fail)
-    try:
+    with on_dynamodb_calls("before-call", maybe_fail, operation, first=True):
         yield sent
-    finally:
-        for client in unique:
-            client.meta.events.unregister(f"before-call.dynamodb.{operation}", maybe_fail)
 
 
 PROVISIONED, ON_DEMAND = "ProvisionedThroughputExceededException", "ThrottlingException"
