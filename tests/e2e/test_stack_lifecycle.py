@@ -23,7 +23,7 @@ import pytest
 import yaml
 
 from infra.dynamodb_local import DynamoDBLocal, free_port, java_available
-from infra.template import load_template
+from infra.template import create_tables, load_template, table_names
 from tests.e2e.running import (
     RunningStack,
     alive,
@@ -119,14 +119,18 @@ def stand_in_stack(tmp_path: Path, files: Files) -> Iterator[RunningStack]:
     stack.kill()
 
 
-def write_appointments(endpoint_url: str, count: int) -> list[str]:
-    client: Any = boto3.client(
+def local_dynamodb(endpoint_url: str) -> Any:
+    return boto3.client(
         "dynamodb",
         endpoint_url=endpoint_url,
         region_name="us-east-1",
         aws_access_key_id="local",
         aws_secret_access_key="local",
     )
+
+
+def write_appointments(endpoint_url: str, count: int) -> list[str]:
+    client = local_dynamodb(endpoint_url)
     keys = [f"TEST{index:06d}" for index in range(count)]
     for start in range(0, count, 25):
         items = [
@@ -150,11 +154,13 @@ def test_ctrl_c_stops_mid_backlog_and_the_next_start_delivers_the_rest_once(
     stand_in_stack: RunningStack, files: Files
 ) -> None:
     stack = stand_in_stack
-    # Given a backlog of 1,000 stream records, written while the stack was down, and a slow
+    # Given a backlog of 1,000 stream records, written before the stack starts, and a slow
     # stream function
-    stack.start()
-    assert stack.stop() == 0
     with DynamoDBLocal(db_path=stack.data_dir / "dynamodb") as dynamodb:
+        template = load_template(Path(stack.environment["LOCAL_TEMPLATE"]))
+        create_tables(
+            local_dynamodb(dynamodb.endpoint_url), table_names(template, "appointments"), template
+        )
         keys = write_appointments(dynamodb.endpoint_url, BACKLOG)
     files.slow.touch()
     stack.start()
