@@ -125,9 +125,11 @@ class LocalStack:
         )
         specs = function_specs(template, settings.template.parent)
         environments = {spec.logical_id: self._environment(spec, references) for spec in specs}
-        if settings.seed:
-            self._seed(environments[specs[0].logical_id])
+        # The sample data is written while the function processes start (both take seconds).
+        seeding = self._seed(environments[specs[0].logical_id]) if settings.seed else None
         self._start_functions(specs, environments, references)
+        if seeding is not None and seeding.wait() != 0:
+            raise RuntimeError(f"seeding the sample data failed (exit code {seeding.returncode})")
         self._start_streams(specs, references)
         self._start_schedules(specs, references)
         self._start_gateway(template, specs, references)
@@ -228,14 +230,13 @@ class LocalStack:
             if not function.startswith("_")
         }
 
-    def _seed(self, environment: dict[str, str]) -> None:
+    def _seed(self, environment: dict[str, str]) -> subprocess.Popen[bytes]:
         self.log("Seeding the sample office catalogue and opening slots")
         layer = REPO_ROOT / "layers" / "appointments"
-        subprocess.run(
+        return subprocess.Popen(
             [sys.executable, "-m", "infra.seed"],
             cwd=REPO_ROOT,
             env={**environment, "PYTHONPATH": f"{layer}:{REPO_ROOT}"},
-            check=True,
         )
 
     def _start_functions(
