@@ -181,16 +181,22 @@ def test_the_applicant_gets_the_link_by_mail_once_in_their_language() -> None:
     assert "7:45" in mail.body or appointment.confirmation in mail.body
 
 
-def test_asking_for_a_lost_notice_mails_it_again() -> None:
-    _, appointment = booked_appointment()
-    deliver(stream_record("INSERT", appointment))
-    rendered = AppointmentModel.get(appointment.confirmation)
+def ask_for_the_lost_notice(appointment: AppointmentModel) -> AppointmentModel:
+    """Look the booking up as its holder would (POST /appointments/lookup); the appointment as
+    it is afterwards."""
     call(
         "POST",
         "/appointments/lookup",
         body={"name": "Maria Garcia", "dateOfBirth": "1985-04-12", "phone": "+12025550143"},
     )
-    requested = AppointmentModel.get(appointment.confirmation)
+    return AppointmentModel.get(appointment.confirmation)
+
+
+def test_asking_for_a_lost_notice_mails_it_again() -> None:
+    _, appointment = booked_appointment()
+    deliver(stream_record("INSERT", appointment))
+    rendered = AppointmentModel.get(appointment.confirmation)
+    requested = ask_for_the_lost_notice(appointment)
     deliver(stream_record("MODIFY", requested, rendered))
     assert len(sent_mail()) == 2
 

@@ -10,9 +10,9 @@ from contextlib import AbstractContextManager
 import pytest
 
 from appointments.models import AppointmentModel
-from tests.helpers import call
 from tests.unit.aws_faults import answered_with_error, deliver_until_done, invocation_ends
 from tests.unit.test_letters import (
+    ask_for_the_lost_notice,
     booked_appointment,
     deliver,
     sent_mail,
@@ -72,12 +72,7 @@ def test_a_lost_notice_request_survives_a_failed_send(fault: str) -> None:
     _, appointment = booked_appointment()
     deliver_until_done(stream_record("INSERT", appointment))
     rendered = AppointmentModel.get(appointment.confirmation)
-    call(
-        "POST",
-        "/appointments/lookup",
-        body={"name": "Maria Garcia", "dateOfBirth": "1985-04-12", "phone": "+12025550143"},
-    )
-    requested = AppointmentModel.get(appointment.confirmation)
+    requested = ask_for_the_lost_notice(appointment)
     assert requested.notice_requested_at is not None
     # When the re-send fails once
     with FAULTS[fault]():
