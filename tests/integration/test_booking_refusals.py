@@ -9,9 +9,15 @@ from typing import Any
 
 import pytest
 
-from appointments.models import transaction_connection
 from appointments.offices import Office
-from tests.helpers import applicant, booking_body, call, next_weekday, open_weekdays
+from tests.helpers import (
+    applicant,
+    booking_body,
+    call,
+    next_weekday,
+    on_dynamodb_calls,
+    open_weekdays,
+)
 
 
 @pytest.fixture
@@ -34,12 +40,8 @@ def cancellation_reasons() -> Iterator[list[list[str]]]:
         if "CancellationReasons" in parsed:
             seen.append([reason["Code"] for reason in parsed["CancellationReasons"]])
 
-    events = transaction_connection().client.meta.events
-    events.register("after-call.dynamodb.TransactWriteItems", record)
-    try:
+    with on_dynamodb_calls("after-call", record, "TransactWriteItems"):
         yield seen
-    finally:
-        events.unregister("after-call.dynamodb.TransactWriteItems", record)
 
 
 def book(slot_id: str, name: str = "Maria Garcia") -> Any:

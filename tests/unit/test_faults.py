@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from botocore.awsrequest import AWSResponse, HTTPHeaders
 
-from appointments.models import AppointmentModel, transaction_connection
+from appointments.models import AppointmentModel
 from tests.helpers import ApiResponse, booking_body, call, on_dynamodb_calls
 from tests.unit.test_booking_api import book, free_slots
 
@@ -37,12 +37,8 @@ def transact_write_fails(times: int, error_type: str, extra: dict[str, Any]) -> 
         sent[0] += 1
         return _error(error_type, extra) if sent[0] <= times else None
 
-    events = transaction_connection().client.meta.events
-    events.register_first("before-call.dynamodb.TransactWriteItems", maybe_fail)
-    try:
+    with on_dynamodb_calls("before-call", maybe_fail, "TransactWriteItems", first=True):
         yield sent
-    finally:
-        events.unregister("before-call.dynamodb.TransactWriteItems", maybe_fail)
 
 
 CONFLICT = {
