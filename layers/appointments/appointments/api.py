@@ -36,8 +36,7 @@ from pynamodb.exceptions import PynamoDBException
 
 from appointments.errors import AppointmentError, Throttled
 from appointments.models import AppointmentModel
-from appointments.observability import count, logger, metrics
-from appointments.observability import log_unexpected as _log_unexpected
+from appointments.observability import count, log_unexpected, logger, metrics
 from appointments.offices import OfficeMatch, catalogue
 from appointments.schemas import (
     AddressOut,
@@ -226,7 +225,7 @@ def make_resolver(*routers: Router) -> APIGatewayRestResolver:
             return error_response(
                 throttled.status, throttled.code, throttled.message, throttled.retry_after_seconds
             )
-        _log_unexpected(error)
+        log_unexpected(error)
         return error_response(
             HTTPStatus.SERVICE_UNAVAILABLE,
             "unavailable",
@@ -237,7 +236,7 @@ def make_resolver(*routers: Router) -> APIGatewayRestResolver:
     @app.exception_handler(Exception)
     def unexpected_error(error: Exception) -> Response[dict[str, str]]:
         count("UnexpectedErrors")
-        _log_unexpected(error)
+        log_unexpected(error)
         return error_response(
             HTTPStatus.INTERNAL_SERVER_ERROR, "internal_error", "Something went wrong on our side."
         )
