@@ -20,7 +20,7 @@ bench: dynamodb-local catalogues system-packages
 	@echo
 	@PYTHONPATH=layers/appointments:. $(BIN)/python -W ignore -m tests.bench.notice_bench
 
-# The whole system on http://127.0.0.1:3000 (settings: see infra/local.py). Ctrl-C stops it.
+# The whole system on http://127.0.0.1:3000 (settings: see infra/local/stack.py). Ctrl-C stops it.
 run: install catalogues system-packages
 	@echo "==> Starting the local stack (Ctrl-C to stop)"
 	@$(BIN)/python -m infra.local
@@ -56,7 +56,7 @@ $(VENV)/.synced: uv.lock pyproject.toml | $(UV)
 install: $(VENV)/.synced
 
 dynamodb-local: install
-	@$(BIN)/python -c "from infra.dynamodb_local import ensure_installed; ensure_installed()"
+	@$(BIN)/python -c "from infra.local.dynamodb_local import ensure_installed; ensure_installed()"
 
 lint: install
 	@echo "==> ruff"
@@ -72,7 +72,7 @@ template-lint: install
 	@$(BIN)/cfn-lint template.yaml
 
 openapi: install
-	@$(BIN)/python -m infra.openapi
+	@$(BIN)/python -m infra.tools.openapi
 
 unit: install
 	@$(BIN)/pytest tests/unit
@@ -104,7 +104,7 @@ layer-build-packages:
 	$(call apt_ensure,$(LAYER_BUILD_PACKAGES) $(CROSS_COMPILER))
 
 notice-layer: install layer-build-packages
-	@$(BIN)/python -m infra.notice_layer --arch $(NOTICE_LAYER_ARCH)
+	@$(BIN)/python -m infra.layers.notice_layer --arch $(NOTICE_LAYER_ARCH)
 
 # The notice's translations: .po files in the repository, compiled here to .mo.
 catalogues: install

@@ -31,9 +31,9 @@ from appointments.offices import (
     office_from_model,
 )
 from appointments.slots import OpenedDay, new_slot, open_day, slot_starts
-from infra.gateway import LocalGateway, routes_from
-from infra.lambda_runtime import Invocation
-from infra.template import create_tables, function_specs, load_template
+from infra.local.gateway import LocalGateway, routes_from
+from infra.local.lambda_runtime import Invocation
+from infra.local.template import create_tables, function_specs, load_template
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TABLE_NAMES = {
@@ -279,8 +279,8 @@ def open_weekdays(offices: list[Office], first_day: date, days: int) -> list[Ope
 
 
 def sample_offices() -> dict[str, Office]:
-    """The sample catalogue (infra/offices.json) as domain objects, without a database."""
-    entries = json.loads((REPO_ROOT / "infra" / "offices.json").read_text())["offices"]
+    """The sample catalogue (infra/data/offices.json) as domain objects, without a database."""
+    entries = json.loads((REPO_ROOT / "infra" / "data" / "offices.json").read_text())["offices"]
     offices = (office_from_model(office_from_catalogue_entry(entry)) for entry in entries)
     return {office.office_id: office for office in offices}
 

@@ -24,8 +24,8 @@ from moto.server import ThreadedMotoServer
 
 import tests.conftest  # noqa: F401 - test environment (fake credentials, table names)
 from appointments.slots import open_day
-from infra.dynamodb_local import DynamoDBLocal, free_port
-from infra.seed import seed_offices
+from infra.local.dynamodb_local import DynamoDBLocal, free_port
+from infra.tools.seed import seed_offices
 from tests.helpers import (
     TABLE_NAMES,
     applicant,

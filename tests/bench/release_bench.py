@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 import tests.conftest  # noqa: F401 - test environment (fake credentials, table names)
 from appointments.offices import Office
 from appointments.release import release
-from infra.dynamodb_local import DynamoDBLocal
+from infra.local.dynamodb_local import DynamoDBLocal
 from tests.helpers import count_dynamodb_calls, make_resources, reset_connections, sample_offices
 
 OFFICES = 100

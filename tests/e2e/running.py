@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 
-from infra.dynamodb_local import free_port
+from infra.local.dynamodb_local import free_port
 from tests.helpers import REPO_ROOT
 
 STARTUP_SECONDS = 180

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from infra.openapi import OPENAPI_PATH
+from infra.tools.openapi import OPENAPI_PATH
 from tests.e2e.running import RunningStack, started_stack
 from tests.helpers import next_business_day
 

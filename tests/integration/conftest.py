@@ -12,8 +12,8 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from appointments.offices import Office
-from infra.dynamodb_local import DynamoDBLocal, free_port
-from infra.seed import seed_offices
+from infra.local.dynamodb_local import DynamoDBLocal, free_port
+from infra.tools.seed import seed_offices
 from tests.helpers import TABLE_NAMES, create_secret, make_resources, reset_connections
 
 

@@ -12,7 +12,7 @@ from pynamodb.transactions import TransactWrite
 
 from appointments.models import SlotModel, transaction_connection
 from appointments.offices import Office
-from infra.seed import seed_offices
+from infra.tools.seed import seed_offices
 from tests.helpers import (
     applicant,
     booking_body,

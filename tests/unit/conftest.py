@@ -13,7 +13,7 @@ from moto import mock_aws
 
 from appointments.observability import logger
 from appointments.offices import Office
-from infra.seed import seed_offices
+from infra.tools.seed import seed_offices
 from tests.helpers import (
     create_secret,
     make_resources,

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from appointments.models import AppointmentModel
-from infra import openapi
+from infra.tools import openapi
 from tests.helpers import (
     ApiResponse,
     LambdaContext,

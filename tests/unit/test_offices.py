@@ -15,13 +15,13 @@ from appointments.offices import (
     offices_for_country,
     offices_for_zip,
 )
-from infra.seed import seed_offices
+from infra.tools.seed import seed_offices
 from tests.helpers import make_resources, reset_connections
 
 
 @pytest.fixture(scope="module", autouse=True)
 def catalogue_on_moto() -> Iterator[None]:
-    """The seeded catalogue (infra/offices.json) on moto, shared by the module: these tests
+    """The seeded catalogue (infra/data/offices.json) on moto, shared by the module: these tests
     only read it. Same set-up as the `offices` fixture, once per module instead of per test."""
     with mock_aws():
         reset_connections()

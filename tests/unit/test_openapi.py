@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from appointments.api import PIN_HEADER
-from infra import openapi
+from infra.tools import openapi
 
 OPERATIONS = {
     ("get", "/offices"),
@@ -64,7 +64,7 @@ def _resolve(document: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]
 
 def test_committed_document_is_what_the_code_generates() -> None:
     committed = openapi.OPENAPI_PATH.read_text(encoding="utf-8")
-    assert committed == generated(), "openapi.json is stale: run `python -m infra.openapi`"
+    assert committed == generated(), "openapi.json is stale: run `python -m infra.tools.openapi`"
 
 
 def test_check_mode_fails_on_a_stale_document(tmp_path: Path) -> None:

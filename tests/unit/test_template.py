@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from infra import notice_layer
-from infra.template import (
-    REPO_ROOT,
+from infra import REPO_ROOT
+from infra.layers import notice_layer
+from infra.local.template import (
     TEMPLATE_PATH,
     function_specs,
     load_template,

@@ -96,7 +96,7 @@ def office_from_model(model: OfficeModel) -> Office:
 
 
 def office_from_catalogue_entry(entry: dict[str, Any]) -> OfficeModel:
-    """An office of the JSON catalogue (camelCase, as in infra/offices.json) as a table item."""
+    """An office of the JSON catalogue (camelCase, as in infra/data/offices.json) as an item."""
     address = entry["address"]
     return OfficeModel(
         office_id=entry["officeId"],

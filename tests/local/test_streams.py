@@ -16,8 +16,8 @@ from typing import Any
 import boto3
 import pytest
 
-from infra.dynamodb_local import DynamoDBLocal
-from infra.streams import StreamPoller
+from infra.local.dynamodb_local import DynamoDBLocal
+from infra.local.streams import StreamPoller
 
 REGION = "us-east-1"
 

@@ -1,4 +1,4 @@
-"""AWS schedule expressions and their fire times (infra/schedules.py)."""
+"""AWS schedule expressions and their fire times (infra/local/schedules.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from infra.schedules import Schedule, parse
+from infra.local.schedules import Schedule, parse
 
 NEW_YORK = ZoneInfo("America/New_York")
 WEEKDAYS_17_NEW_YORK = "cron(0 17 ? * MON-FRI *)"

@@ -14,8 +14,8 @@ import boto3
 import httpx
 import pytest
 
-from infra.dynamodb_local import free_port
-from infra.local import LocalStack, Settings
+from infra.local.dynamodb_local import free_port
+from infra.local.stack import LocalStack, Settings
 from tests.helpers import REPO_ROOT
 
 RECORDER = """
@@ -164,7 +164,7 @@ def test_without_java_dynamodb_is_served_by_moto_with_a_warning(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given a machine without Java 17+
-    monkeypatch.setattr("infra.local.java_available", lambda: False)
+    monkeypatch.setattr("infra.local.stack.java_available", lambda: False)
     messages: list[str] = []
     settings = Settings(
         api_port=free_port(),

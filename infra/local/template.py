@@ -14,7 +14,8 @@ from typing import Any
 
 import yaml
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from infra import REPO_ROOT
+
 TEMPLATE_PATH = REPO_ROOT / "template.yaml"
 
 

@@ -14,7 +14,7 @@
 Settings (environment variables): LOCAL_HOST (127.0.0.1), LOCAL_API_PORT (3000),
 LOCAL_DYNAMODB_PORT (8000), LOCAL_MOTO_PORT (5000), LOCAL_DATA_DIR (.local),
 LOCAL_TEMPLATE (template.yaml), LOCAL_STACK_NAME (appointments), LOCAL_SEED (1: seed data),
-LOCAL_ENV_VARS (infra/local-env.json: per-function environment overrides, as `sam local
+LOCAL_ENV_VARS (infra/data/local-env.json: per-function environment overrides, as `sam local
 --env-vars`).
 """
 
@@ -36,7 +36,8 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from infra.dynamodb_local import (
+from infra import DATA_DIR, REPO_ROOT
+from infra.local.dynamodb_local import (
     DynamoDBLocal,
     InUseError,
     PortInUseError,
@@ -44,12 +45,12 @@ from infra.dynamodb_local import (
     java_available,
     port_holder,
 )
-from infra.gateway import LocalGateway, cors_from, gateway_responses_from, routes_from
-from infra.lambda_runtime import FunctionWorker, Invocation
-from infra.local_resources import REGION, Endpoints, create_resources, local_client
-from infra.schedule_runner import ScheduleRunner, scheduled_functions
-from infra.streams import StreamPoller
-from infra.template import (
+from infra.local.gateway import LocalGateway, cors_from, gateway_responses_from, routes_from
+from infra.local.lambda_runtime import FunctionWorker, Invocation
+from infra.local.resources import REGION, Endpoints, create_resources, local_client
+from infra.local.schedule_runner import ScheduleRunner, scheduled_functions
+from infra.local.streams import StreamPoller
+from infra.local.template import (
     FunctionSpec,
     References,
     function_specs,
@@ -58,7 +59,6 @@ from infra.template import (
     resources_of_type,
 )
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 # When the stack stops, a stream batch or a schedule in flight gets this long to finish; what
 # is cut off is delivered again at the next start (the checkpoint names what was processed).
 STOP_GRACE_SECONDS = 3.0
@@ -77,7 +77,7 @@ class Settings:
     template: Path = REPO_ROOT / "template.yaml"
     stack_name: str = "appointments"
     seed: bool = True
-    env_vars: Path = REPO_ROOT / "infra" / "local-env.json"
+    env_vars: Path = DATA_DIR / "local-env.json"
 
     @classmethod
     def from_environment(cls) -> Settings:
@@ -234,7 +234,7 @@ class LocalStack:
         self.log("Seeding the sample office catalogue and opening slots")
         layer = REPO_ROOT / "layers" / "appointments"
         return subprocess.Popen(
-            [sys.executable, "-m", "infra.seed"],
+            [sys.executable, "-m", "infra.tools.seed"],
             cwd=REPO_ROOT,
             env={**environment, "PYTHONPATH": f"{layer}:{REPO_ROOT}"},
         )
@@ -334,7 +334,7 @@ class LocalStack:
         api_properties = (
             resolve(next(iter(apis.values()))["Properties"], references) if apis else {}
         )
-        from infra.outbox import outbox_json, outbox_page  # noqa: PLC0415 - see above
+        from infra.local.outbox import outbox_json, outbox_page  # noqa: PLC0415 - see above
 
         gateway = LocalGateway(
             routes_from(specs),

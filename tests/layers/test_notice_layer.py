@@ -1,4 +1,4 @@
-"""The notice-rendering layer (infra/notice_layer.py), built from Debian's packages for this
+"""The notice-rendering layer (infra/layers/notice_layer.py), built from Debian's packages for this
 machine's architecture, draws every language's notice in a root that holds nothing but glibc,
 the Python runtime and the layer at /opt: no system pango, fontconfig, fonts or templates, as
 on Lambda. The deployed layer is the same build for arm64."""
@@ -22,7 +22,7 @@ from fontTools.ttLib import TTFont
 from pypdf import PdfReader
 
 from appointments.notices import LANGUAGES
-from infra.notice_layer import (
+from infra.layers.notice_layer import (
     ARCHITECTURES,
     FONTCONFIG_FILE,
     LAMBDA_GLIBC,
@@ -150,7 +150,7 @@ def rendered(layer: Path, lambda_like_root: Path, tmp_path_factory: pytest.TempP
     variables = " ".join(f"'{key}={value}'" for key, value in environment.items())
     script.append(
         f"exec env -i {variables} {shutil.which('chroot')} '{root}' '{python}' "
-        "-m tests.integration.notice_layer_probe /out"
+        "-m tests.layers.notice_layer_probe /out"
     )
     result = subprocess.run(
         ["unshare", "--mount", "--propagation", "private", "sh", "-c", "\n".join(script)],

@@ -12,15 +12,15 @@ from typing import Any
 import httpx
 import pytest
 
-from infra.gateway import (
+from infra.local.gateway import (
     GatewayResponses,
     LocalGateway,
     cors_from,
     gateway_responses_from,
     routes_from,
 )
-from infra.lambda_runtime import Invocation
-from infra.template import function_specs, load_template
+from infra.local.lambda_runtime import Invocation
+from infra.local.template import function_specs, load_template
 from tests.helpers import REPO_ROOT
 
 

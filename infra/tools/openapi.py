@@ -4,8 +4,8 @@ Every function registers its one route on a Powertools `Router`; this module inc
 them in a single validating resolver and writes the resolver's OpenAPI schema to openapi.json,
 so the document cannot describe an API other than the one the code serves.
 
-    python -m infra.openapi            write openapi.json
-    python -m infra.openapi --check    exit 1 if openapi.json is not what the code generates
+    python -m infra.tools.openapi            write openapi.json
+    python -m infra.tools.openapi --check    exit 1 if openapi.json is not what the code generates
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from types import ModuleType
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from infra import REPO_ROOT
+
 FUNCTIONS_DIR = REPO_ROOT / "functions"
 LAYER_DIR = REPO_ROOT / "layers" / "appointments"
 OPENAPI_PATH = REPO_ROOT / "openapi.json"
@@ -97,7 +98,7 @@ def render() -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m infra.openapi", description="Generate the API's OpenAPI document."
+        prog="python -m infra.tools.openapi", description="Generate the API's OpenAPI document."
     )
     parser.add_argument(
         "--check",
@@ -113,7 +114,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"wrote {output}")
         return 0
     if not output.exists():
-        print(f"{output} is missing; run `python -m infra.openapi` to write it.", file=sys.stderr)
+        print(
+            f"{output} is missing; run `python -m infra.tools.openapi` to write it.",
+            file=sys.stderr,
+        )
         return 1
     current = output.read_text(encoding="utf-8")
     if current == expected:
@@ -128,7 +132,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     sys.stderr.writelines(diff)
     print(
         f"{output} is out of date with the functions' routes; "
-        "run `python -m infra.openapi` and commit the result.",
+        "run `python -m infra.tools.openapi` and commit the result.",
         file=sys.stderr,
     )
     return 1

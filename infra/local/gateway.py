@@ -21,8 +21,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from infra.lambda_runtime import Invocation
-from infra.template import FunctionSpec
+from infra.local.lambda_runtime import Invocation
+from infra.local.template import FunctionSpec
 
 Invoke = Callable[[str, dict[str, Any]], Invocation]
 LocalPage = Callable[[str, dict[str, list[str]]], tuple[int, str, bytes]]

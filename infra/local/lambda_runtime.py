@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
-from infra.template import FunctionSpec
+from infra.local.template import FunctionSpec
 
 _CONTEXT = multiprocessing.get_context("spawn")
 READY_TIMEOUT_SECONDS = 60

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from infra.notice_layer import ARCHITECTURES, LayerError, SharedLibrary, closure
+from infra.layers.notice_layer import ARCHITECTURES, LayerError, SharedLibrary, closure
 
 ARM64 = ARCHITECTURES["arm64"]
 

@@ -22,8 +22,8 @@ import boto3
 import pytest
 import yaml
 
-from infra.dynamodb_local import DynamoDBLocal, free_port, java_available
-from infra.template import create_tables, load_template, table_names
+from infra.local.dynamodb_local import DynamoDBLocal, free_port, java_available
+from infra.local.template import create_tables, load_template, table_names
 from tests.e2e.running import (
     RunningStack,
     alive,

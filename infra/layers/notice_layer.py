@@ -20,7 +20,7 @@ links to in the layer or in glibc. Debian's expat is the one library of the set 
 newer glibc (arc4random_buf, 2.36): the build compiles it from Debian's patched source with
 getrandom instead.
 
-    python -m infra.notice_layer [--arch arm64|x86_64] [--out DIR]
+    python -m infra.layers.notice_layer [--arch arm64|x86_64] [--out DIR]
 """
 
 from __future__ import annotations
@@ -44,7 +44,8 @@ from elftools.elf.dynamic import DynamicSection
 from elftools.elf.elffile import ELFFile
 from elftools.elf.gnuversions import GNUVerNeedSection
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from infra import REPO_ROOT
+
 LAYER_SOURCE = REPO_ROOT / "layers" / "notice-rendering"
 DEFAULT_OUTPUT = LAYER_SOURCE / "build"
 WORK_ROOT = REPO_ROOT / ".cache" / "notice-layer"

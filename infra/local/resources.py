@@ -16,7 +16,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
-from infra.template import (
+from infra.local.template import (
     References,
     create_tables,
     parameter_defaults,

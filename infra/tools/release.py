@@ -1,8 +1,8 @@
 """Run the daily slot release by hand against the local stack (`make run`), as of a date.
 
-    python -m infra.release --date 2026-11-25                # as the scheduled run of that day
-    python -m infra.release --date 2026-12-24 --dry-run      # only list what would open
-    python -m infra.release --date 2026-11-25 --horizon 5
+    python -m infra.tools.release --date 2026-11-25            # as the scheduled run of that day
+    python -m infra.tools.release --date 2026-12-24 --dry-run  # only list what would open
+    python -m infra.tools.release --date 2026-11-25 --horizon 5
 
 The release uses the environment the template gives its function (table names), with the
 local stack's endpoint; the stack must be running (LOCAL_* settings as for `make run`).
@@ -15,9 +15,10 @@ import os
 import sys
 from datetime import date, datetime, time
 
-from infra.local import REPO_ROOT, Settings
-from infra.local_resources import REGION
-from infra.template import (
+from infra import REPO_ROOT
+from infra.local.resources import REGION
+from infra.local.stack import Settings
+from infra.local.template import (
     References,
     function_specs,
     load_template,
@@ -48,7 +49,7 @@ def function_environment(settings: Settings, endpoint: str) -> dict[str, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m infra.release", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m infra.tools.release", description=__doc__)
     parser.add_argument("--date", type=date.fromisoformat, required=True)
     parser.add_argument(
         "--time", type=time.fromisoformat, default=None, help="default: the schedule's time"

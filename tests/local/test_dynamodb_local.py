@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from infra.dynamodb_local import DynamoDBLocal, InUseError, PortInUseError, java_available
+from infra.local.dynamodb_local import DynamoDBLocal, InUseError, PortInUseError, java_available
 
 pytestmark = pytest.mark.skipif(not java_available(), reason="DynamoDB Local needs Java 17+")
 

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from infra.lambda_runtime import Invocation
-from infra.schedules import Schedule, parse
-from infra.template import FunctionSpec, References, resolve
+from infra.local.lambda_runtime import Invocation
+from infra.local.schedules import Schedule, parse
+from infra.local.template import FunctionSpec, References, resolve
 
 SCHEDULE_EVENT_TYPES = ("ScheduleV2", "Schedule")
 

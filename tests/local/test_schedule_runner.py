@@ -6,10 +6,10 @@ import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from infra.lambda_runtime import Invocation
-from infra.schedule_runner import ScheduleRunner, scheduled_functions
-from infra.schedules import parse
-from infra.template import FunctionSpec
+from infra.local.lambda_runtime import Invocation
+from infra.local.schedule_runner import ScheduleRunner, scheduled_functions
+from infra.local.schedules import parse
+from infra.local.template import FunctionSpec
 from tests.helpers import REPO_ROOT
 
 

@@ -16,8 +16,9 @@ from typing import Any
 from appointments.models import OfficeModel
 from appointments.offices import Office, catalogue, office_from_catalogue_entry, office_from_model
 from appointments.release import release
+from infra import DATA_DIR
 
-CATALOGUE_PATH = Path(__file__).resolve().parent / "offices.json"
+CATALOGUE_PATH = DATA_DIR / "offices.json"
 
 
 def load_catalogue(path: Path = CATALOGUE_PATH) -> list[dict[str, Any]]:

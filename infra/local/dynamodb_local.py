@@ -7,7 +7,7 @@ it with ``npm pack``, cache it under ``.cache/dynamodb-local`` and run it with J
 
 Usage::
 
-    python -m infra.dynamodb_local [--port N] [--db-path DIR]
+    python -m infra.local.dynamodb_local [--port N] [--db-path DIR]
 """
 
 from __future__ import annotations
@@ -38,6 +38,8 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from infra import REPO_ROOT
+
 __all__ = [
     "DEFAULT_CACHE_DIR",
     "NPM_PACKAGE",
@@ -51,7 +53,6 @@ __all__ = [
     "port_holder",
 ]
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CACHE_DIR = REPO_ROOT / ".cache" / "dynamodb-local"
 
 NPM_PACKAGE = "amplify-dynamodb-simulator"
@@ -506,7 +507,7 @@ def _raise_keyboard_interrupt(signum: int, frame: FrameType | None) -> None:
 def main(argv: list[str] | None = None, out: IO[str] = sys.stdout) -> int:
     """CLI: run DynamoDB Local in the foreground until Ctrl-C/SIGTERM."""
     parser = argparse.ArgumentParser(
-        prog="python -m infra.dynamodb_local", description="Run DynamoDB Local (no Docker)."
+        prog="python -m infra.local.dynamodb_local", description="Run DynamoDB Local (no Docker)."
     )
     parser.add_argument("--port", type=int, default=None, help="port (default: a free one)")
     parser.add_argument(
