@@ -1,4 +1,4 @@
-"""AWS schedule expressions and their fire times (infra/local/schedules.py)."""
+"""Fire times of AWS cron() schedules in their time zones (infra/local/schedule_runner.py)."""
 
 from __future__ import annotations
 
@@ -7,16 +7,16 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from infra.local.schedules import Schedule, parse
+from infra.local.schedule_runner import Schedule, parse, scheduled_functions
+from infra.local.template import References, function_specs, load_template, parameter_defaults
+from tests.helpers import REPO_ROOT
 
 NEW_YORK = ZoneInfo("America/New_York")
 WEEKDAYS_17_NEW_YORK = "cron(0 17 ? * MON-FRI *)"
 
 
-def utc(
-    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
-) -> datetime:
-    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 def new_york(
@@ -27,14 +27,59 @@ def new_york(
 
 def firings(schedule: Schedule, after: datetime, count: int) -> list[datetime]:
     """The next `count` firings, each found from the one before."""
-    found: list[datetime] = []
-    moment = after
-    for _ in range(count):
-        fire = schedule.next_after(moment)
-        assert fire is not None
-        found.append(fire)
-        moment = fire
+    found = [schedule.next_after(after)]
+    while len(found) < count:
+        found.append(schedule.next_after(found[-1]))
     return found
+
+
+# the template's schedule
+
+
+def template_schedule() -> Schedule:
+    template = load_template()
+    specs = function_specs(template, REPO_ROOT)
+    (scheduled,) = scheduled_functions(specs, References(refs=parameter_defaults(template)))
+    assert (scheduled.function, scheduled.event_name) == ("ReleaseSlotsFunction", "DailyRelease")
+    return scheduled.schedule
+
+
+def test_template_schedule_fires_weekdays_at_17_new_york_over_thanksgiving() -> None:
+    # Given the template's release schedule with its parameter defaults
+    schedule = template_schedule()
+
+    # When it runs from Wednesday 25 November 2026, mid-morning
+    fires = firings(schedule, new_york(2026, 11, 25, 10), 4)
+
+    # Then it fires Wednesday, Thursday (a holiday too), Friday and Monday at 17:00 EST
+    assert fires == [
+        utc(2026, 11, 25, 22),
+        utc(2026, 11, 26, 22),
+        utc(2026, 11, 27, 22),
+        utc(2026, 11, 30, 22),
+    ]
+
+
+def test_template_schedule_keeps_17_new_york_when_clocks_go_forward() -> None:
+    # Given the template's release schedule; clocks go forward on Sunday 14 March 2027
+    schedule = template_schedule()
+
+    # When it runs from the Friday before
+    fires = firings(schedule, new_york(2027, 3, 12, 10), 2)
+
+    # Then Friday's run is at 17:00 EST and Monday's at 17:00 EDT
+    assert fires == [utc(2027, 3, 12, 22), utc(2027, 3, 15, 21)]
+
+
+def test_template_schedule_keeps_17_new_york_when_clocks_go_back() -> None:
+    # Given the template's release schedule; clocks go back on Sunday 1 November 2026
+    schedule = template_schedule()
+
+    # When it runs from the Friday before
+    fires = firings(schedule, new_york(2026, 10, 30, 10), 2)
+
+    # Then Friday's run is at 17:00 EDT and Monday's at 17:00 EST
+    assert fires == [utc(2026, 10, 30, 21), utc(2026, 11, 2, 22)]
 
 
 # cron in a time zone
@@ -62,7 +107,6 @@ def test_weekday_schedule_fires_at_17_new_york_in_summer() -> None:
 def test_next_after_returns_utc() -> None:
     fire = parse(WEEKDAYS_17_NEW_YORK, "America/New_York").next_after(new_york(2027, 1, 12, 9))
 
-    assert fire is not None
     assert fire.tzinfo is UTC
 
 
@@ -76,68 +120,10 @@ def test_default_time_zone_is_utc() -> None:
     assert parse("cron(0 12 * * ? *)").next_after(utc(2027, 1, 12, 0)) == utc(2027, 1, 12, 12)
 
 
-# special day forms
+def test_yearly_cron_finds_next_year() -> None:
+    schedule = parse("cron(0 12 25 DEC ? *)", "America/New_York")
 
-
-def test_last_day_of_month_in_a_common_year() -> None:
-    schedule = parse("cron(0 12 L * ? *)")
-
-    assert schedule.next_after(utc(2027, 2, 1)) == utc(2027, 2, 28, 12, 0)
-
-
-def test_last_day_of_month_in_a_leap_year() -> None:
-    schedule = parse("cron(0 12 L * ? *)")
-
-    assert schedule.next_after(utc(2028, 2, 1)) == utc(2028, 2, 29, 12, 0)
-
-
-def test_last_friday_of_month() -> None:
-    schedule = parse("cron(0 9 ? * 6L *)")
-
-    assert firings(schedule, utc(2027, 1, 1), 2) == [utc(2027, 1, 29, 9), utc(2027, 2, 26, 9)]
-
-
-def test_last_weekday_accepts_a_day_name() -> None:
-    assert parse("cron(0 9 ? * FRIL *)").next_after(utc(2027, 1, 1)) == utc(2027, 1, 29, 9)
-
-
-def test_l_alone_in_day_of_week_is_saturday() -> None:
-    assert parse("cron(0 9 ? * L *)").next_after(utc(2027, 1, 12)) == utc(2027, 1, 16, 9)
-
-
-def test_first_monday_of_month() -> None:
-    schedule = parse("cron(0 9 ? * 2#1 *)")
-
-    assert firings(schedule, utc(2026, 12, 31), 2) == [utc(2027, 1, 4, 9), utc(2027, 2, 1, 9)]
-
-
-def test_nth_weekday_accepts_a_day_name() -> None:
-    assert parse("cron(0 9 ? * MON#1 *)").next_after(utc(2026, 12, 31)) == utc(2027, 1, 4, 9)
-
-
-def test_fifth_weekday_skips_months_without_one() -> None:
-    # February 2027 has four Mondays; March 2027 has five (1, 8, 15, 22, 29).
-    assert parse("cron(0 9 ? * 2#5 *)").next_after(utc(2027, 2, 1)) == utc(2027, 3, 29, 9)
-
-
-def test_nearest_weekday_of_a_saturday_is_the_friday_before() -> None:
-    # 15 May 2027 is a Saturday.
-    assert parse("cron(0 9 15W * ? *)").next_after(utc(2027, 5, 1)) == utc(2027, 5, 14, 9)
-
-
-def test_nearest_weekday_of_a_sunday_is_the_monday_after() -> None:
-    # 15 August 2027 is a Sunday.
-    assert parse("cron(0 9 15W * ? *)").next_after(utc(2027, 8, 1)) == utc(2027, 8, 16, 9)
-
-
-def test_nearest_weekday_of_a_weekday_is_that_day() -> None:
-    # 15 June 2027 is a Tuesday.
-    assert parse("cron(0 9 15W * ? *)").next_after(utc(2027, 6, 1)) == utc(2027, 6, 15, 9)
-
-
-def test_nearest_weekday_never_leaves_the_month() -> None:
-    # 1 May 2027 is a Saturday: Monday the 3rd, not Friday 30 April.
-    assert parse("cron(0 9 1W * ? *)").next_after(utc(2027, 4, 2)) == utc(2027, 5, 3, 9)
+    assert schedule.next_after(utc(2026, 12, 26)) == new_york(2027, 12, 25, 12)
 
 
 def test_day_missing_from_a_month_does_not_fire_that_month() -> None:
@@ -194,67 +180,23 @@ def test_day_of_week_counts_from_sunday() -> None:
     assert parse("cron(0 9 ? * 1 *)").next_after(utc(2027, 1, 12)) == utc(2027, 1, 17, 9)
 
 
+def test_day_of_week_seven_is_saturday() -> None:
+    # 16 January 2027 is a Saturday.
+    assert parse("cron(0 9 ? * 7 *)").next_after(utc(2027, 1, 12)) == utc(2027, 1, 16, 9)
+
+
+def test_day_of_week_range_of_numbers_is_aws_numbered() -> None:
+    # 2-6 is MON-FRI in AWS cron: from Friday 15 January 2027, next is Monday 18.
+    schedule = parse("cron(0 9 ? * 2-6 *)")
+
+    assert firings(schedule, utc(2027, 1, 15, 10), 2) == [utc(2027, 1, 18, 9), utc(2027, 1, 19, 9)]
+
+
 def test_month_names_are_case_insensitive() -> None:
     assert parse("cron(0 9 1 jul ? *)").next_after(utc(2027, 1, 12)) == utc(2027, 7, 1, 9)
 
 
-def test_year_field_limits_firings() -> None:
-    assert parse("cron(0 9 1 1 ? 2029)").next_after(utc(2027, 1, 12)) == utc(2029, 1, 1, 9)
-
-
-def test_exhausted_years_give_none() -> None:
-    assert parse("cron(0 9 1 1 ? 2027)").next_after(utc(2027, 1, 1, 9)) is None
-
-
-def test_yearly_cron_finds_next_year() -> None:
-    schedule = parse("cron(0 12 25 DEC ? *)", "America/New_York")
-
-    assert schedule.next_after(utc(2026, 12, 26)) == new_york(2027, 12, 25, 12)
-
-
-def test_cron_in_a_distant_year_jumps_straight_there() -> None:
-    assert parse("cron(0 0 1 1 ? 2199)").next_after(utc(2027, 1, 12)) == utc(2199, 1, 1)
-
-
-def test_impossible_date_gives_none() -> None:
-    assert parse("cron(0 9 30 2 ? *)").next_after(utc(2027, 1, 1)) is None
-
-
-# rate and at
-
-
-def test_rate_minutes_is_relative_to_the_moment() -> None:
-    schedule = parse("rate(5 minutes)")
-
-    assert schedule.next_after(utc(2027, 1, 12, 10, 7, 30)) == utc(2027, 1, 12, 10, 12, 30)
-
-
-def test_rate_accepts_singular_unit() -> None:
-    assert parse("rate(1 day)").next_after(utc(2027, 1, 12, 10)) == utc(2027, 1, 13, 10)
-
-
-def test_rate_returns_utc_for_a_local_moment() -> None:
-    fire = parse("rate(2 hours)").next_after(new_york(2027, 1, 12, 10))
-
-    assert fire == utc(2027, 1, 12, 17)
-    assert fire is not None
-    assert fire.tzinfo is UTC
-
-
-def test_at_fires_once_in_its_time_zone() -> None:
-    schedule = parse("at(2026-12-24T08:00:00)", "America/New_York")
-
-    first = schedule.next_after(utc(2026, 12, 1))
-
-    assert first == utc(2026, 12, 24, 13)
-    assert schedule.next_after(first) is None
-
-
-def test_at_in_the_past_gives_none() -> None:
-    assert parse("at(2026-12-24T08:00:00)").next_after(utc(2027, 1, 1)) is None
-
-
-# daylight-saving changes (America/New_York)
+# daylight-saving changes (America/New_York), as EventBridge Scheduler documents them
 
 
 def test_wall_time_in_spring_forward_gap_is_skipped() -> None:
@@ -290,56 +232,58 @@ def test_hourly_cron_fires_once_in_the_repeated_hour() -> None:
     ]
 
 
-# invalid input
+def test_hourly_cron_skips_the_hour_that_does_not_exist() -> None:
+    schedule = parse("cron(0 * * * ? *)", "America/New_York")
+
+    assert firings(schedule, utc(2027, 3, 14, 5, 30), 2) == [
+        utc(2027, 3, 14, 6),  # 01:00 EST
+        utc(2027, 3, 14, 7),  # 03:00 EDT; 02:00 does not exist
+    ]
+
+
+# what the local scheduler does not run
 
 
 @pytest.mark.parametrize(
     ("expression", "message"),
     [
+        pytest.param("rate(5 minutes)", "cron(...) only", id="rate"),
+        pytest.param("at(2026-12-24T08:00:00)", "cron(...) only", id="at"),
+        pytest.param("every 5 minutes", "cron(...) only", id="not-an-expression"),
+        pytest.param("cron(0 9 1 1 ? 2027)", "year", id="year-value"),
+        pytest.param("cron(0 12 L * ? *)", "no L, W or #", id="last-day-of-month"),
+        pytest.param("cron(0 9 15W * ? *)", "no L, W or #", id="nearest-weekday"),
+        pytest.param("cron(0 9 ? * 6L *)", "no L, W or #", id="last-friday"),
+        pytest.param("cron(0 9 ? * 2#1 *)", "no L, W or #", id="first-monday"),
         pytest.param("cron(0 9 ? * ? *)", "exactly one", id="both-question-marks"),
         pytest.param("cron(0 9 * * * *)", "exactly one", id="no-question-mark"),
         pytest.param("cron(0 9 * * ?)", "six fields", id="five-fields"),
-        pytest.param("cron(0 9 ? FOO MON *)", "month", id="bad-month-name"),
-        pytest.param("cron(0 9 ? * FUN *)", "day-of-week", id="bad-day-name"),
-        pytest.param("cron(MON 9 * * ? *)", "minutes", id="name-in-minutes"),
-        pytest.param("cron(60 9 * * ? *)", "minutes", id="minute-60"),
-        pytest.param("cron(0 24 * * ? *)", "hours", id="hour-24"),
-        pytest.param("cron(0 9 32 * ? *)", "day-of-month", id="day-32"),
-        pytest.param("cron(0 9 ? * 8 *)", "day-of-week", id="weekday-8"),
-        pytest.param("cron(0 9 * * ? 2200)", "year", id="year-2200"),
-        pytest.param("cron(0 9 * * ? 1969)", "year", id="year-1969"),
-        pytest.param("cron(0 ? * * ? *)", "'?'", id="question-mark-in-hours"),
-        pytest.param("cron(*/0 9 * * ? *)", "step", id="zero-step"),
-        pytest.param("cron(0 17-9 * * ? *)", "low to high", id="backwards-range"),
-        pytest.param("cron(0 9 ? * 2#6 *)", "#", id="sixth-weekday"),
+        pytest.param("cron(0 ? * * ? *)", "'?' is not supported", id="question-mark-in-hours"),
         pytest.param("cron(0 9 ? * */2 *)", "'/'", id="step-in-day-of-week"),
-        pytest.param("cron(0 9 L,1 * ? *)", "stand alone", id="l-in-a-list"),
-        pytest.param("cron(0 9 ? * 2#1,3 *)", "stand alone", id="hash-in-a-list"),
-        pytest.param("rate(0 minutes)", "positive", id="rate-zero"),
-        pytest.param("rate(-5 minutes)", "positive", id="rate-negative"),
-        pytest.param("rate(5 weeks)", "unit", id="rate-weeks"),
-        pytest.param("at(2026-02-30T08:00:00)", "out of range", id="at-february-30"),
-        pytest.param("at(2026-12-24 08:00:00)", "yyyy-mm-ddThh:mm:ss", id="at-without-t"),
-        pytest.param("every 5 minutes", "expected", id="not-an-expression"),
+        pytest.param("cron(0 9 ? * 8 *)", "1 (SUN) to 7 (SAT)", id="weekday-8"),
+        pytest.param("cron(0 9 ? * 0 *)", "1 (SUN) to 7 (SAT)", id="weekday-0"),
+        pytest.param("cron(0 9 ? FOO * *)", "out of range or unknown", id="bad-month-name"),
+        pytest.param("cron(0 9 ? * FUN *)", "out of range or unknown", id="bad-day-name"),
+        pytest.param("cron(MON 9 * * ? *)", "out of range or unknown", id="name-in-minutes"),
+        pytest.param("cron(60 9 * * ? *)", "out of range or unknown", id="minute-60"),
+        pytest.param("cron(0 24 * * ? *)", "out of range or unknown", id="hour-24"),
+        pytest.param("cron(0 9 32 * ? *)", "out of range or unknown", id="day-32"),
+        pytest.param("cron(*/0 9 * * ? *)", "out of range or unknown", id="zero-step"),
+        pytest.param("cron(0 9 30 2 ? *)", "next date", id="never-fires"),
     ],
 )
-def test_invalid_expression_raises_value_error(expression: str, message: str) -> None:
-    with pytest.raises(ValueError, match="invalid schedule expression") as raised:
+def test_unsupported_expression_raises_value_error(expression: str, message: str) -> None:
+    with pytest.raises(ValueError, match="ScheduleExpression") as raised:
         parse(expression)
 
     assert message in str(raised.value)
 
 
 def test_unknown_time_zone_raises_value_error() -> None:
-    with pytest.raises(ValueError, match="time zone"):
+    with pytest.raises(ValueError, match="ScheduleExpressionTimezone 'Mars/Olympus_Mons'"):
         parse("cron(0 9 * * ? *)", "Mars/Olympus_Mons")
 
 
-def test_naive_moment_raises_value_error() -> None:
-    with pytest.raises(ValueError, match="timezone-aware"):
-        parse("cron(0 9 * * ? *)").next_after(datetime(2027, 1, 12, 9))
-
-
 def test_schedules_compare_by_expression_and_time_zone() -> None:
-    assert parse("rate(5 minutes)") == Schedule("rate(5 minutes)", "UTC")
-    assert parse("rate(5 minutes)") != parse("rate(5 minutes)", "America/New_York")
+    assert parse("cron(0 9 * * ? *)") == parse("cron(0 9 * * ? *)", "UTC")
+    assert parse("cron(0 9 * * ? *)") != parse("cron(0 9 * * ? *)", "America/New_York")
