@@ -22,9 +22,9 @@ from tests.helpers import (
     api_event,
     booking_body,
     call,
+    first_free_slot,
     load_function,
 )
-from tests.unit.test_booking_api import first_free_slot
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),

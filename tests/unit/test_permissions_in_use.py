@@ -15,11 +15,12 @@ from tests.helpers import (
     TABLE_NAMES,
     ApiResponse,
     applicant,
+    book,
     call,
+    free_slots,
     function_serving,
     on_dynamodb_calls,
 )
-from tests.unit.test_booking_api import book, free_slots
 from tests.unit.test_template import EXPECTED_DYNAMODB_ACTIONS
 
 pytestmark = pytest.mark.usefixtures("open_slots")
