@@ -505,3 +505,51 @@ def embedded_fonts(reader: Any) -> set[str]:
         for page in reader.pages
         for font in page["/Resources"]["/Font"].values()
     }
+
+
+# ------------------------------------------------------------- what the template grants
+
+
+def as_list(value: Any) -> list[Any]:
+    """A template value that may be one item or a list, as a list."""
+    return value if isinstance(value, list) else [value]
+
+
+def policy_statements(function: dict[str, Any]) -> list[dict[str, Any]]:
+    """A template function's inline policy statements (SAM policy templates are not)."""
+    return [
+        statement
+        for policy in as_list(function["Properties"].get("Policies", []))
+        if isinstance(policy, dict) and "Statement" in policy
+        for statement in as_list(policy["Statement"])
+    ]
+
+
+def table_named_by(resource: Any, tables: set[str]) -> str | None:
+    """The logical id of the table an IAM Resource names (its ARN, or an ARN below it)."""
+    if isinstance(resource, dict):
+        if "Fn::GetAtt" in resource and resource["Fn::GetAtt"][1] == "Arn":
+            table = resource["Fn::GetAtt"][0]
+            return table if table in tables else None
+        if "Fn::Sub" in resource and isinstance(resource["Fn::Sub"], str):
+            match = re.fullmatch(r"\$\{(\w+)\.Arn\}(/.*)?", resource["Fn::Sub"])
+            return match.group(1) if match and match.group(1) in tables else None
+    return None
+
+
+def granted_dynamodb_actions(function: dict[str, Any], tables: set[str]) -> set[tuple[str, str]]:
+    """(action, table) pairs a template function's statements grant; "?" for a resource that
+    is not one of `tables`."""
+    return {
+        (action, table_named_by(resource, tables) or "?")
+        for statement in policy_statements(function)
+        for action in as_list(statement.get("Action", []))
+        if action.startswith("dynamodb:")
+        for resource in as_list(statement.get("Resource", []))
+    }
+
+
+def function_id_of(directory: str) -> str:
+    """The template's logical id of the function deployed from functions/<directory>."""
+    (found,) = (logical_id for logical_id, name in _function_dirs().items() if name == directory)
+    return found
