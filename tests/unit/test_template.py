@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -69,11 +68,6 @@ def tables(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
 @pytest.fixture(scope="module")
 def functions(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return resources_of_type(template, "AWS::Serverless::Function")
-
-
-def _normalise_path(rule: str) -> str:
-    """Powertools' "/a/<param>" and API Gateway's "/a/{param}" written the same way."""
-    return re.sub(r"<(\w+)>", r"{\1}", rule)
 
 
 def _api_events(function: dict[str, Any]) -> list[dict[str, Any]]:
@@ -260,12 +254,13 @@ def test_api_event_matches_the_route_the_function_registers(
 ) -> None:
     function = functions[function_id]
     module = load_function(Path(function["Properties"]["CodeUri"]).name)
-    # Router route keys start with (rule, methods, ...); the rule is the one given to the
-    # decorator, before Powertools compiles "<param>" into a regular expression.
+    # The routes as the function's own OpenAPI description lists them
+    paths = module.app.get_openapi_schema().paths or {}
     registered = {
-        (method.upper(), _normalise_path(rule))
-        for rule, methods, *_ in module.router._routes
-        for method in methods
+        (method.upper(), path)
+        for path, item in paths.items()
+        for method in ("get", "put", "post", "delete", "patch")
+        if getattr(item, method) is not None
     }
     events = {
         (event["Properties"]["Method"].upper(), event["Properties"]["Path"])
