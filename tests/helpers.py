@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import copy
 import importlib.util
+import itertools
 import json
+import re
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
+from html.parser import HTMLParser
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -20,9 +23,10 @@ from zoneinfo import ZoneInfo
 import boto3
 from aws_lambda_powertools.utilities import parameters
 
-from appointments import letters
+from appointments import booking, letters
 from appointments.business_days import is_business_day
-from appointments.models import ALL_MODELS, SlotModel, transaction_connection
+from appointments.letters import letter_prefix
+from appointments.models import ALL_MODELS, AppointmentModel, SlotModel, transaction_connection
 from appointments.notices import NoticeInput
 from appointments.offices import (
     Office,
@@ -30,7 +34,8 @@ from appointments.offices import (
     office_from_catalogue_entry,
     office_from_model,
 )
-from appointments.slots import OpenedDay, new_slot, open_day, slot_starts
+from appointments.services import Service
+from appointments.slots import OpenedDay, SlotId, new_slot, open_day, slot_starts
 from infra.local.gateway import LocalGateway, routes_from
 from infra.local.lambda_runtime import Invocation
 from infra.local.template import create_tables, function_specs, load_template
@@ -241,6 +246,11 @@ def booking_body(slot_id: str, **overrides: Any) -> dict[str, Any]:
     return body
 
 
+def walkthrough_booking(slot_id: str) -> dict[str, Any]:
+    """A booking of the README walk-through's applicant (a Honolulu phone)."""
+    return booking_body(slot_id, applicant=applicant(phone="+18085550143"))
+
+
 def weekdays(first_day: date, days: int) -> list[date]:
     found: list[date] = []
     day = first_day
@@ -315,3 +325,231 @@ def next_business_day(office_id: str) -> date:
     office = sample_offices()[office_id]
     today = datetime.now(ZoneInfo(office.time_zone)).date()
     return business_days_after(office, today, 1)[0]
+
+
+# ------------------------------------------------------------------ journeys through the API
+
+
+def first_free_slot(office_id: str = "new-york", service: str = "adit-stamp") -> str:
+    """The first slot of the next weekday's listing at the office, for the service."""
+    day = next_weekday()
+    response = call(
+        "GET", f"/offices/{office_id}/slots", query={"date": day.isoformat(), "service": service}
+    )
+    assert response.status == 200, response.body
+    return str(response.body["slots"][0]["slotId"])
+
+
+def book(
+    slot_id: str | None = None, headers: dict[str, str] | None = None, **overrides: Any
+) -> Any:
+    """Book through the API (`booking_body` with `overrides`); the 201 answer's body."""
+    response = call(
+        "POST",
+        "/appointments",
+        body=booking_body(slot_id or first_free_slot(), **overrides),
+        headers=headers,
+    )
+    assert response.status == 201, response.body
+    return response.body
+
+
+def free_slots(office_id: str = "new-york") -> list[dict[str, Any]]:
+    """The next weekday's listing of free adit-stamp slots at the office."""
+    response = call(
+        "GET",
+        f"/offices/{office_id}/slots",
+        query={"date": next_weekday().isoformat(), "service": "adit-stamp"},
+    )
+    return list(response.body["slots"])
+
+
+# ---------------------------------------------------------- bookings straight through the domain
+
+
+def numbered_request(
+    slot_id: SlotId, person: int, dob: date = date(1990, 1, 1)
+) -> booking.BookingRequest:
+    """A booking request of applicant number `person` (a name and phone of their own)."""
+    return booking.BookingRequest(
+        slot_id=slot_id,
+        service=Service.ADIT_STAMP,
+        name=f"Applicant Number{person}",
+        date_of_birth=dob,
+        phone=f"+1202555{person:04d}",
+        email=None,
+        language="en",
+        case_number=None,
+    )
+
+
+def book_numbered(slot_id: SlotId, person: int) -> booking.Booking:
+    """Applicant number `person` books `slot_id` through the domain, without an API request."""
+    return booking.book(
+        numbered_request(slot_id, person), idempotency_key=None, now=datetime.now(UTC)
+    )
+
+
+def slot_with_capacity(office: Office, capacity: int, start: str = "09:00") -> SlotId:
+    """A slot of the next weekday at the office, opened with `capacity` seats."""
+    day = next_weekday()
+    open_day(replace(office, capacity=capacity), day, starts=[start])
+    return SlotId(office.office_id, day, start)
+
+
+# --------------------------------------------------------------------- the table's stream
+
+_stream_sequence = itertools.count(1)
+
+
+def stream_record(
+    name: str, new: AppointmentModel | None, old: AppointmentModel | None = None
+) -> dict[str, Any]:
+    """A record of the appointments table's stream (NEW_AND_OLD_IMAGES), as Lambda gets it."""
+    images: dict[str, Any] = {}
+    if new is not None:
+        images["NewImage"] = new.serialize()
+    if old is not None:
+        images["OldImage"] = old.serialize()
+    item = new or old
+    assert item is not None
+    return {
+        "eventID": str(next(_stream_sequence)),
+        "eventName": name,
+        "eventSource": "aws:dynamodb",
+        "eventSourceARN": "arn:aws:dynamodb:us-east-1:123456789012:table/test/stream/1",
+        "dynamodb": {
+            "Keys": {"confirmation": {"S": item.confirmation}},
+            "SequenceNumber": f"{next(_stream_sequence):021d}",
+            "StreamViewType": "NEW_AND_OLD_IMAGES",
+            **images,
+        },
+    }
+
+
+def stored_keys(confirmation: str) -> list[str]:
+    """The keys of the letters stored for the appointment."""
+    listed = boto3.client("s3").list_objects_v2(
+        Bucket="test-letters", Prefix=letter_prefix(confirmation)
+    )
+    return sorted(item["Key"] for item in listed.get("Contents", []))
+
+
+def booked_appointment() -> tuple[dict[str, Any], AppointmentModel]:
+    """A booking through the API: its answer, and the appointment as stored."""
+    booked = book()
+    return booked, AppointmentModel.get(booked["confirmationNumber"])
+
+
+def sent_mail() -> list[Any]:
+    """The mail SES accepted (moto keeps what it sent)."""
+    from moto.ses.models import ses_backends  # noqa: PLC0415 - moto's record of sent mail
+
+    return list(ses_backends["123456789012"]["us-east-1"].sent_messages)
+
+
+def ask_for_the_lost_notice(appointment: AppointmentModel) -> AppointmentModel:
+    """Look the booking up as its holder would (POST /appointments/lookup); the appointment as
+    it is afterwards."""
+    call(
+        "POST",
+        "/appointments/lookup",
+        body={"name": "Maria Garcia", "dateOfBirth": "1985-04-12", "phone": "+12025550143"},
+    )
+    return AppointmentModel.get(appointment.confirmation)
+
+
+def deliver(*records: dict[str, Any]) -> dict[str, Any]:
+    """Hand `records` to the notice renderer as one batch; its answer (failed items)."""
+    handler = load_function("render_notices").lambda_handler
+    result: dict[str, Any] = handler({"Records": list(records)}, LambdaContext())
+    return result
+
+
+# ------------------------------------------------------------------------ rendered notices
+
+# Fonts a notice's PDF may embed: subsets of the Noto families its stylesheet asks for.
+ALLOWED_EMBEDDED = re.compile(
+    r"^/[A-Z]{6}\+Noto-(Sans|Sans-Bold|Sans-CJK-SC|Naskh-Arabic)(-Bold)?$"
+)
+
+
+class _VisibleText(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.parts: list[str] = []
+        self.hidden_depth = 0
+
+    def handle_starttag(self, tag: str, attrs: object) -> None:
+        self.hidden_depth += tag in ("style", "svg", "title")
+
+    def handle_endtag(self, tag: str) -> None:
+        self.hidden_depth -= tag in ("style", "svg", "title")
+
+    def handle_data(self, data: str) -> None:
+        if not self.hidden_depth:
+            self.parts.append(data)
+
+
+def visible_text(html: str) -> str:
+    """The text a reader of the page sees (no styles, drawings or title), spaces collapsed."""
+    parser = _VisibleText()
+    parser.feed(html)
+    return " ".join(" ".join(parser.parts).split())
+
+
+def embedded_fonts(reader: Any) -> set[str]:
+    """The base font names a PDF (a pypdf reader) embeds on its pages."""
+    return {
+        str(font.get_object()["/BaseFont"])
+        for page in reader.pages
+        for font in page["/Resources"]["/Font"].values()
+    }
+
+
+# ------------------------------------------------------------- what the template grants
+
+
+def as_list(value: Any) -> list[Any]:
+    """A template value that may be one item or a list, as a list."""
+    return value if isinstance(value, list) else [value]
+
+
+def policy_statements(function: dict[str, Any]) -> list[dict[str, Any]]:
+    """A template function's inline policy statements (SAM policy templates are not)."""
+    return [
+        statement
+        for policy in as_list(function["Properties"].get("Policies", []))
+        if isinstance(policy, dict) and "Statement" in policy
+        for statement in as_list(policy["Statement"])
+    ]
+
+
+def table_named_by(resource: Any, tables: set[str]) -> str | None:
+    """The logical id of the table an IAM Resource names (its ARN, or an ARN below it)."""
+    if isinstance(resource, dict):
+        if "Fn::GetAtt" in resource and resource["Fn::GetAtt"][1] == "Arn":
+            table = resource["Fn::GetAtt"][0]
+            return table if table in tables else None
+        if "Fn::Sub" in resource and isinstance(resource["Fn::Sub"], str):
+            match = re.fullmatch(r"\$\{(\w+)\.Arn\}(/.*)?", resource["Fn::Sub"])
+            return match.group(1) if match and match.group(1) in tables else None
+    return None
+
+
+def granted_dynamodb_actions(function: dict[str, Any], tables: set[str]) -> set[tuple[str, str]]:
+    """(action, table) pairs a template function's statements grant; "?" for a resource that
+    is not one of `tables`."""
+    return {
+        (action, table_named_by(resource, tables) or "?")
+        for statement in policy_statements(function)
+        for action in as_list(statement.get("Action", []))
+        if action.startswith("dynamodb:")
+        for resource in as_list(statement.get("Resource", []))
+    }
+
+
+def function_id_of(directory: str) -> str:
+    """The template's logical id of the function deployed from functions/<directory>."""
+    (found,) = (logical_id for logical_id, name in _function_dirs().items() if name == directory)
+    return found

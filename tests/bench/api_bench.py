@@ -22,10 +22,10 @@ import boto3
 from botocore.config import Config
 from moto.server import ThreadedMotoServer
 
-import tests.conftest  # noqa: F401 - test environment (fake credentials, table names)
 from appointments.slots import open_day
 from infra.local.dynamodb_local import DynamoDBLocal, free_port
 from infra.tools.seed import seed_offices
+from tests import environment  # noqa: F401 - fake credentials, table names
 from tests.helpers import (
     TABLE_NAMES,
     applicant,

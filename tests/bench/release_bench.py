@@ -11,10 +11,10 @@ import time
 from dataclasses import replace
 from datetime import UTC, datetime
 
-import tests.conftest  # noqa: F401 - test environment (fake credentials, table names)
 from appointments.offices import Office
 from appointments.release import release
 from infra.local.dynamodb_local import DynamoDBLocal
+from tests import environment  # noqa: F401 - fake credentials, table names
 from tests.helpers import count_dynamodb_calls, make_resources, reset_connections, sample_offices
 
 OFFICES = 100

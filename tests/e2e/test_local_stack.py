@@ -23,11 +23,6 @@ def shared_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSt
         yield running
 
 
-def book_body(slot_id: str) -> dict[str, Any]:
-    """A booking of the walk-through's applicant."""
-    return booking_body(slot_id, applicant=applicant(phone="+18085550143"))
-
-
 def test_local_pages_outbox_openapi_and_docs(shared_stack: RunningStack) -> None:
     stack = shared_stack
     outbox = httpx.get(f"{stack.url}/_local/outbox", timeout=10)

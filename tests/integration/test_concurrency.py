@@ -5,16 +5,21 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from appointments import access, booking
 from appointments.errors import AppointmentError
 from appointments.models import SlotModel
 from appointments.offices import Office
-from appointments.services import Service
-from appointments.slots import SlotId, open_day
-from tests.helpers import ApiResponse, call, next_weekday
+from appointments.slots import SlotId
+from tests.helpers import (
+    ApiResponse,
+    book_numbered,
+    call,
+    numbered_request,
+    slot_with_capacity,
+)
 
 PARALLEL = 100
 
@@ -33,31 +38,8 @@ def run_in_parallel(actions: list[Callable[[], Any]]) -> Counter[str]:
         return Counter(pool.map(outcome, actions))
 
 
-def request(slot_id: SlotId, person: int, dob: date = date(1990, 1, 1)) -> booking.BookingRequest:
-    return booking.BookingRequest(
-        slot_id=slot_id,
-        service=Service.ADIT_STAMP,
-        name=f"Applicant Number{person}",
-        date_of_birth=dob,
-        phone=f"+1202555{person:04d}",
-        email=None,
-        language="en",
-        case_number=None,
-    )
-
-
-def slot_with_capacity(office: Office, capacity: int, start: str = "09:00") -> SlotId:
-    day = next_weekday()
-    open_day(office.__class__(**{**office.__dict__, "capacity": capacity}), day, starts=[start])
-    return SlotId(office.office_id, day, start)
-
-
 def booked_count(slot_id: SlotId) -> int:
     return int(SlotModel.get(slot_id.office_day, slot_id.start_time, consistent_read=True).booked)
-
-
-def book(slot_id: SlotId, person: int) -> booking.Booking:
-    return booking.book(request(slot_id, person), idempotency_key=None, now=datetime.now(UTC))
 
 
 def test_hundred_parallel_bookings_fill_capacity_three_exactly(
@@ -66,7 +48,7 @@ def test_hundred_parallel_bookings_fill_capacity_three_exactly(
     # Given a slot with three seats
     slot_id = slot_with_capacity(offices["new-york"], capacity=3)
     # When a hundred different people book it at the same moment
-    outcomes = run_in_parallel([lambda p=p: book(slot_id, p) for p in range(PARALLEL)])
+    outcomes = run_in_parallel([lambda p=p: book_numbered(slot_id, p) for p in range(PARALLEL)])
     # Then exactly three succeed, everyone else is told it is full, and three seats are taken
     assert outcomes == Counter({"ok": 3, "slot_full": PARALLEL - 3})
     assert booked_count(slot_id) == 3
@@ -85,7 +67,7 @@ def reschedule(result: booking.Booking, to: SlotId) -> Any:
 def test_parallel_cancels_of_one_appointment_free_one_seat(offices: dict[str, Office]) -> None:
     # Given a slot of three with two appointments
     slot_id = slot_with_capacity(offices["new-york"], capacity=3)
-    first, _second = book(slot_id, 1), book(slot_id, 2)
+    first, _second = book_numbered(slot_id, 1), book_numbered(slot_id, 2)
     # When the first is cancelled twenty times at once
     outcomes = run_in_parallel([lambda: cancel(first) for _ in range(20)])
     # Then one cancel succeeds, the rest are told it is no longer active, one seat is freed
@@ -96,10 +78,10 @@ def test_parallel_cancels_of_one_appointment_free_one_seat(offices: dict[str, Of
 def test_cancel_racing_rebookings_never_overbooks(offices: dict[str, Office]) -> None:
     # Given a full slot of one seat
     slot_id = slot_with_capacity(offices["new-york"], capacity=1)
-    holder = book(slot_id, 0)
+    holder = book_numbered(slot_id, 0)
     # When its holder cancels while fifty others try to book it
     actions: list[Callable[[], Any]] = [lambda: cancel(holder)]
-    actions += [lambda p=p: book(slot_id, p) for p in range(1, 51)]
+    actions += [lambda p=p: book_numbered(slot_id, p) for p in range(1, 51)]
     outcomes = run_in_parallel(actions)
     # Then at most one newcomer got the seat, and the count matches what succeeded
     rebooked = outcomes["ok"] - 1
@@ -115,7 +97,7 @@ def test_parallel_reschedules_into_a_slot_fill_its_capacity_exactly(
     office = offices["new-york"]
     morning = slot_with_capacity(office, capacity=20, start="09:00")
     afternoon = slot_with_capacity(office, capacity=3, start="14:00")
-    bookings = [book(morning, p) for p in range(20)]
+    bookings = [book_numbered(morning, p) for p in range(20)]
     # When all of them move to the afternoon at once
     outcomes = run_in_parallel([lambda b=b: reschedule(b, afternoon) for b in bookings])
     # Then three moved, seventeen kept their morning seat, and no seat was lost or doubled
@@ -131,7 +113,7 @@ def test_one_appointment_rescheduled_to_many_slots_at_once_holds_one_seat(
     office = offices["new-york"]
     origin = slot_with_capacity(office, capacity=2, start="09:00")
     targets = [slot_with_capacity(office, 2, start=f"{h:02d}:30") for h in range(10, 16)]
-    result = book(origin, 1)
+    result = book_numbered(origin, 1)
     # When it is moved to six different slots at once (later moves may chain after earlier ones)
     outcomes = run_in_parallel([lambda t=t: reschedule(result, t) for t in targets])
     # Then it holds exactly one seat, in the slot the appointment names
@@ -146,7 +128,7 @@ def test_one_appointment_rescheduled_to_many_slots_at_once_holds_one_seat(
 def test_parallel_retries_with_one_idempotency_key_book_once(offices: dict[str, Office]) -> None:
     # Given a slot, and a client retrying the same booking twenty times at once
     slot_id = slot_with_capacity(offices["new-york"], capacity=3)
-    same_request = request(slot_id, 7)
+    same_request = numbered_request(slot_id, 7)
 
     def retry() -> str:
         result = booking.book(same_request, idempotency_key="retry-key-42", now=datetime.now(UTC))
@@ -180,7 +162,7 @@ def test_fifty_parallel_wrong_pins_evaluate_at_most_five_then_the_right_pin_is_l
     offices: dict[str, Office],
 ) -> None:
     # Given an appointment
-    result = book(slot_with_capacity(offices["new-york"], capacity=3), 1)
+    result = book_numbered(slot_with_capacity(offices["new-york"], capacity=3), 1)
     # When fifty different wrong PINs are tried at the same moment
     guesses = wrong_pins(result.pin, 50)
     outcomes = run_in_parallel([lambda g=g: authenticate(result, g) for g in guesses])
@@ -197,7 +179,7 @@ def test_the_right_pin_inside_a_burst_of_wrong_ones_does_not_clear_the_lock(
     offices: dict[str, Office],
 ) -> None:
     # Given an appointment
-    result = book(slot_with_capacity(offices["new-york"], capacity=3), 1)
+    result = book_numbered(slot_with_capacity(offices["new-york"], capacity=3), 1)
     # When its right PIN is sent in the middle of forty-nine wrong ones, all at once
     guesses = wrong_pins(result.pin, 49)
     guesses.insert(24, result.pin)

@@ -8,14 +8,14 @@ from datetime import UTC, date, datetime
 from appointments import lookup
 from appointments.models import ApplicantModel, AppointmentModel
 from appointments.offices import Office
-from tests.integration.test_concurrency import book, slot_with_capacity
+from tests.helpers import book_numbered, slot_with_capacity
 
 
 def test_a_match_requests_the_notice_three_times_an_hour_and_a_miss_writes_nothing(
     offices: dict[str, Office],
 ) -> None:
     # Given an appointment (applicant "Applicant Number1", born 1990-01-01, phone +12025550001)
-    booked = book(slot_with_capacity(offices["new-york"], capacity=3), 1)
+    booked = book_numbered(slot_with_capacity(offices["new-york"], capacity=3), 1)
     name, born, phone = "Applicant Number1", date(1990, 1, 1), "+12025550001"
     now = datetime.now(UTC)
     # When it is looked up five times, and details matching nothing are looked up too

@@ -35,9 +35,7 @@ from infra.layers.notice_layer import (
     loads_on_lambda,
     read_library,
 )
-from tests.helpers import REPO_ROOT
-from tests.unit.test_notice_pdf import ALLOWED_EMBEDDED, embedded_fonts
-from tests.unit.test_notices import visible_text
+from tests.helpers import ALLOWED_EMBEDDED, REPO_ROOT, embedded_fonts, visible_text
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="building the test root needs root")
 

@@ -11,7 +11,7 @@ from botocore.awsrequest import AWSResponse, HTTPHeaders
 
 from appointments import letters
 from appointments.models import AppointmentModel, SlotModel, transaction_connection
-from tests.unit.test_letters import deliver
+from tests.helpers import deliver
 
 CLIENTS: dict[str, Callable[[], Any]] = {
     "s3": letters._s3,

@@ -13,18 +13,17 @@ from appointments import booking
 from appointments.models import AppointmentModel
 from appointments.offices import Office
 from appointments.slots import open_day
-from tests.helpers import applicant, booking_body, call, next_weekday
+from tests.helpers import (
+    applicant,
+    book,
+    booking_body,
+    call,
+    first_free_slot,
+    free_slots,
+    next_weekday,
+)
 
 pytestmark = pytest.mark.usefixtures("open_slots")
-
-
-def first_free_slot(office_id: str = "new-york", service: str = "adit-stamp") -> str:
-    day = next_weekday()
-    response = call(
-        "GET", f"/offices/{office_id}/slots", query={"date": day.isoformat(), "service": service}
-    )
-    assert response.status == 200, response.body
-    return str(response.body["slots"][0]["slotId"])
 
 
 def test_booking_returns_confirmation_number_and_pin() -> None:
@@ -53,26 +52,6 @@ def test_fetch_with_pin_returns_the_appointment() -> None:
     assert response.body["applicant"]["name"] == "Maria Garcia"
     assert response.body["start"].endswith(("-05:00", "-04:00"))
     assert "pin" not in response.body
-
-
-def book(slot_id: str | None = None, headers: dict[str, str] | None = None, **overrides: Any):
-    response = call(
-        "POST",
-        "/appointments",
-        body=booking_body(slot_id or first_free_slot(), **overrides),
-        headers=headers,
-    )
-    assert response.status == 201, response.body
-    return response.body
-
-
-def free_slots(office_id: str = "new-york") -> list[dict[str, Any]]:
-    response = call(
-        "GET",
-        f"/offices/{office_id}/slots",
-        query={"date": next_weekday().isoformat(), "service": "adit-stamp"},
-    )
-    return list(response.body["slots"])
 
 
 def test_wrong_pin_is_refused_with_403() -> None:

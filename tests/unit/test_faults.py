@@ -12,8 +12,7 @@ import pytest
 from botocore.awsrequest import AWSResponse, HTTPHeaders
 
 from appointments.models import AppointmentModel
-from tests.helpers import ApiResponse, booking_body, call, on_dynamodb_calls
-from tests.unit.test_booking_api import book, free_slots
+from tests.helpers import ApiResponse, book, booking_body, call, free_slots, on_dynamodb_calls
 
 pytestmark = pytest.mark.usefixtures("open_slots")
 

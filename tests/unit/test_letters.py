@@ -2,61 +2,22 @@
 
 from __future__ import annotations
 
-import itertools
-from typing import Any
-
-import boto3
 import pytest
 
-from appointments.letters import letter_prefix
 from appointments.models import AppointmentModel
-from tests.helpers import LambdaContext, call, load_function
-from tests.unit.test_booking_api import book, free_slots
+from tests.helpers import (
+    ask_for_the_lost_notice,
+    book,
+    booked_appointment,
+    call,
+    deliver,
+    free_slots,
+    sent_mail,
+    stored_keys,
+    stream_record,
+)
 
 pytestmark = pytest.mark.usefixtures("open_slots")
-_sequence = itertools.count(1)
-
-
-def stream_record(
-    name: str, new: AppointmentModel | None, old: AppointmentModel | None = None
-) -> dict[str, Any]:
-    images: dict[str, Any] = {}
-    if new is not None:
-        images["NewImage"] = new.serialize()
-    if old is not None:
-        images["OldImage"] = old.serialize()
-    item = new or old
-    assert item is not None
-    return {
-        "eventID": str(next(_sequence)),
-        "eventName": name,
-        "eventSource": "aws:dynamodb",
-        "eventSourceARN": "arn:aws:dynamodb:us-east-1:123456789012:table/test/stream/1",
-        "dynamodb": {
-            "Keys": {"confirmation": {"S": item.confirmation}},
-            "SequenceNumber": f"{next(_sequence):021d}",
-            "StreamViewType": "NEW_AND_OLD_IMAGES",
-            **images,
-        },
-    }
-
-
-def deliver(*records: dict[str, Any]) -> dict[str, Any]:
-    handler = load_function("render_notices").lambda_handler
-    result: dict[str, Any] = handler({"Records": list(records)}, LambdaContext())
-    return result
-
-
-def stored_keys(confirmation: str) -> list[str]:
-    listed = boto3.client("s3").list_objects_v2(
-        Bucket="test-letters", Prefix=letter_prefix(confirmation)
-    )
-    return sorted(item["Key"] for item in listed.get("Contents", []))
-
-
-def booked_appointment() -> tuple[dict[str, Any], AppointmentModel]:
-    booked = book()
-    return booked, AppointmentModel.get(booked["confirmationNumber"])
 
 
 def test_a_booking_gets_an_html_and_pdf_notice() -> None:
@@ -159,12 +120,6 @@ def test_download_redirects_to_a_short_lived_link_with_the_pin() -> None:
     assert wrong.status == 403
 
 
-def sent_mail() -> list[Any]:
-    from moto.ses.models import ses_backends  # noqa: PLC0415 - moto's record of sent mail
-
-    return list(ses_backends["123456789012"]["us-east-1"].sent_messages)
-
-
 def test_the_applicant_gets_the_link_by_mail_once_in_their_language() -> None:
     # Given a booking in Spanish with an e-mail address
     _, appointment = booked_appointment()
@@ -179,17 +134,6 @@ def test_the_applicant_gets_the_link_by_mail_once_in_their_language() -> None:
     assert "/letters/" in mail.body
     assert "amazonaws.com" not in mail.body
     assert "7:45" in mail.body or appointment.confirmation in mail.body
-
-
-def ask_for_the_lost_notice(appointment: AppointmentModel) -> AppointmentModel:
-    """Look the booking up as its holder would (POST /appointments/lookup); the appointment as
-    it is afterwards."""
-    call(
-        "POST",
-        "/appointments/lookup",
-        body={"name": "Maria Garcia", "dateOfBirth": "1985-04-12", "phone": "+12025550143"},
-    )
-    return AppointmentModel.get(appointment.confirmation)
 
 
 def test_asking_for_a_lost_notice_mails_it_again() -> None:

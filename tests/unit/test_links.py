@@ -13,9 +13,7 @@ from hypothesis import strategies as st
 from appointments.errors import LinkInvalid
 from appointments.links import make_token, read_token
 from appointments.models import AppointmentModel
-from tests.helpers import call
-from tests.unit.test_booking_api import book, free_slots
-from tests.unit.test_letters import deliver, stream_record
+from tests.helpers import book, call, deliver, free_slots, stream_record
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 WEEK = timedelta(days=7)

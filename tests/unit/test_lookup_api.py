@@ -7,8 +7,7 @@ from typing import Any
 import pytest
 
 from appointments.models import ApplicantModel, AppointmentModel, transaction_connection
-from tests.helpers import applicant, call
-from tests.unit.test_booking_api import book
+from tests.helpers import applicant, book, call
 
 pytestmark = pytest.mark.usefixtures("open_slots")
 

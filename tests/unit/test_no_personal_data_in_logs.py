@@ -16,10 +16,8 @@ from typing import Any
 import pytest
 
 from appointments.models import AppointmentModel
-from tests.helpers import LambdaContext, applicant, load_function
+from tests.helpers import LambdaContext, applicant, book, free_slots, load_function, stream_record
 from tests.unit.aws_faults import answered_with_error
-from tests.unit.test_booking_api import book, free_slots
-from tests.unit.test_letters import stream_record
 
 pytestmark = pytest.mark.usefixtures("open_slots")
 

@@ -10,8 +10,7 @@ from contextlib import AbstractContextManager
 import pytest
 
 from appointments.models import AppointmentModel
-from tests.unit.aws_faults import answered_with_error, deliver_until_done, invocation_ends
-from tests.unit.test_letters import (
+from tests.helpers import (
     ask_for_the_lost_notice,
     booked_appointment,
     deliver,
@@ -19,6 +18,7 @@ from tests.unit.test_letters import (
     stored_keys,
     stream_record,
 )
+from tests.unit.aws_faults import answered_with_error, deliver_until_done, invocation_ends
 
 pytestmark = pytest.mark.usefixtures("open_slots")
 

@@ -4,26 +4,26 @@ has a glyph in them (no missing-glyph boxes), and the text can be read back."""
 from __future__ import annotations
 
 import io
-import re
 import subprocess
 from functools import cache
-from typing import Any, cast
 
 import pytest
 from fontTools.ttLib import TTFont
 from pypdf import PdfReader
 
 from appointments.notices import LANGUAGES, render_html, render_pdf
-from tests.helpers import sample_notice, sample_offices
-from tests.unit.test_notices import visible_text
+from tests.helpers import (
+    ALLOWED_EMBEDDED,
+    embedded_fonts,
+    sample_notice,
+    sample_offices,
+    visible_text,
+)
 
 HONOLULU = sample_offices()["honolulu"]
 CASE_NUMBER = "ZAR2612345678"
 # The font families the notice's stylesheet asks for, as fontconfig names them.
 NOTICE_FONTS = ("Noto Sans", "Noto Sans CJK SC", "Noto Naskh Arabic")
-ALLOWED_EMBEDDED = re.compile(
-    r"^/[A-Z]{6}\+Noto-(Sans|Sans-Bold|Sans-CJK-SC|Naskh-Arabic)(-Bold)?$"
-)
 
 
 @cache
@@ -42,14 +42,6 @@ def covered_characters() -> frozenset[int]:
         assert "Noto" in path, f"{family} is not installed (fonts-noto-core, fonts-noto-cjk)"
         covered |= set(TTFont(path, fontNumber=0).getBestCmap())
     return frozenset(covered)
-
-
-def embedded_fonts(reader: PdfReader) -> set[str]:
-    return {
-        str(font.get_object()["/BaseFont"])
-        for page in reader.pages
-        for font in cast(Any, page["/Resources"])["/Font"].values()
-    }
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

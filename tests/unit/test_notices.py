@@ -6,40 +6,16 @@ import os
 import re
 import subprocess
 import sys
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 from babel.messages.pofile import read_po
 
 from appointments.notices import LANGUAGES, render_html
-from tests.helpers import REPO_ROOT, sample_notice, sample_offices
+from tests.helpers import REPO_ROOT, sample_notice, sample_offices, visible_text
 
 LOCALE_DIR = REPO_ROOT / "templates" / "locale"
 HONOLULU = sample_offices()["honolulu"]
-
-
-class _Text(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.parts: list[str] = []
-        self._skip = 0
-
-    def handle_starttag(self, tag: str, attrs: object) -> None:
-        self._skip += tag in ("style", "svg", "title")
-
-    def handle_endtag(self, tag: str) -> None:
-        self._skip -= tag in ("style", "svg", "title")
-
-    def handle_data(self, data: str) -> None:
-        if not self._skip:
-            self.parts.append(data)
-
-
-def visible_text(html: str) -> str:
-    parser = _Text()
-    parser.feed(html)
-    return " ".join(" ".join(parser.parts).split())
 
 
 def catalogue(language: str) -> dict[str, str]:

@@ -13,8 +13,7 @@ import pytest
 from appointments import access
 from appointments.errors import AppointmentError
 from appointments.models import AppointmentModel
-from tests.helpers import call, on_dynamodb_calls
-from tests.unit.test_booking_api import book
+from tests.helpers import book, call, on_dynamodb_calls
 
 pytestmark = pytest.mark.usefixtures("open_slots")
 

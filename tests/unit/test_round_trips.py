@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers import booking_body, call, count_dynamodb_calls
-from tests.unit.test_booking_api import book, free_slots
+from tests.helpers import book, booking_body, call, count_dynamodb_calls, free_slots
 
 pytestmark = pytest.mark.usefixtures("open_slots")
 
