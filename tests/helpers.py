@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 import boto3
 from aws_lambda_powertools.utilities import parameters
 
-from appointments import letters
+from appointments import notice_files
 from appointments.business_days import is_business_day
 from appointments.models import ALL_MODELS, SlotModel, transaction_connection
 from appointments.notices import NoticeInput
@@ -151,8 +151,8 @@ def reset_connections() -> None:
     transaction_connection.cache_clear()
     catalogue.invalidate()
     parameters.clear_caches()
-    letters._s3.cache_clear()
-    letters._ses.cache_clear()
+    notice_files._s3.cache_clear()
+    notice_files._ses.cache_clear()
     parameters.base.DEFAULT_PROVIDERS.clear()  # type: ignore[attr-defined]
 
 
@@ -288,7 +288,7 @@ def sample_offices() -> dict[str, Office]:
 def sample_notice(language: str = "en", **changes: object) -> NoticeInput:
     """A notice for the sample catalogue's Honolulu office, on Friday 27 November 2026."""
     fields: dict[str, object] = {
-        "confirmation": "7K2M9QX4TR8",
+        "confirmation_number": "7K2M9QX4TR8",
         "status": "booked",
         "name": "María José García-López",
         "service": "adit-stamp",

@@ -64,7 +64,7 @@ def book_appointment(
         status_code=201,
         content_type="application/json",
         body=payload,
-        headers={"Location": f"/appointments/{result.appointment.confirmation}"},
+        headers={"Location": f"/appointments/{result.appointment.confirmation_number}"},
     )
 
 

@@ -1,4 +1,4 @@
-"""DELETE /appointments/{confirmation}: cancel; the seat is free again at once."""
+"""DELETE /appointments/{confirmationNumber}: cancel; the seat is free again at once."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Header
 from appointments import booking
 from appointments.api import (
     PIN_HEADER,
+    ConfirmationNumberPath,
     appointment_out,
     documented,
     lambda_entry,
@@ -23,15 +24,15 @@ router = Router()
 
 
 @router.delete(
-    "/appointments/<confirmation>",
+    "/appointments/<confirmationNumber>",
     summary="Cancel an appointment",
     operation_id="cancelAppointment",
     responses=documented(200, AppointmentOut, "Cancelled"),
 )
 def cancel_appointment(
-    confirmation: str, pin: Annotated[Pin, Header(alias=PIN_HEADER)]
+    confirmation_number: ConfirmationNumberPath, pin: Annotated[Pin, Header(alias=PIN_HEADER)]
 ) -> dict[str, Any]:
-    appointment = booking.cancel(confirmation, pin, now=utc_now())
+    appointment = booking.cancel(confirmation_number, pin, now=utc_now())
     count("AppointmentsCancelled")
     return appointment_out(appointment)
 

@@ -1,4 +1,4 @@
-"""GET /appointments/{confirmation}: the appointment, for the holder of its PIN."""
+"""GET /appointments/{confirmationNumber}: the appointment, for the holder of its PIN."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Header
 from appointments import access
 from appointments.api import (
     PIN_HEADER,
+    ConfirmationNumberPath,
     appointment_out,
     documented,
     lambda_entry,
@@ -23,15 +24,15 @@ router = Router()
 
 
 @router.get(
-    "/appointments/<confirmation>",
+    "/appointments/<confirmationNumber>",
     summary="View an appointment",
     operation_id="getAppointment",
     responses=documented(200, AppointmentOut, "The appointment"),
 )
 def get_appointment(
-    confirmation: str, pin: Annotated[Pin, Header(alias=PIN_HEADER)]
+    confirmation_number: ConfirmationNumberPath, pin: Annotated[Pin, Header(alias=PIN_HEADER)]
 ) -> dict[str, Any]:
-    appointment = access.authenticate(confirmation, pin, utc_now())
+    appointment = access.authenticate(confirmation_number, pin, utc_now())
     count("AppointmentsViewed")
     return appointment_out(appointment)
 

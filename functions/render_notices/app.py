@@ -1,11 +1,11 @@
 """Triggered by the appointments table's stream: renders the notice of every new version of
 an appointment (booked, rescheduled, cancelled) to S3 and e-mails its download link to the
-address on file (again when a lost notice is asked for), and deletes the letters when
+address on file (again when a lost notice is asked for), and deletes the notices when
 DynamoDB's TTL purges the appointment.
 
 Records are processed one by one with a partial batch response: a record that fails is
 retried (and finally sent to the dead-letter queue) without blocking or losing the others.
-Every step can be repeated: a retried record writes the same letter again and mails it unless
+Every step can be repeated: a retried record writes the same notice again and mails it unless
 the mail was already accepted by SES, so a fault anywhere loses no mail (at worst it is sent
 twice). A failure is logged by type and stack only: records, and SES's refusals, carry
 names and addresses.
@@ -28,7 +28,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from appointments import letters
+from appointments import notice_files
 from appointments.models import AppointmentModel
 from appointments.observability import count, log_unexpected, logger, metrics
 
@@ -37,7 +37,7 @@ from appointments.observability import count, log_unexpected, logger, metrics
 processor = BatchProcessor(
     event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False
 )
-# A new notice is due when one of these changed; other changes (PIN failures, the letter
+# A new notice is due when one of these changed; other changes (PIN failures, the notice
 # bookkeeping itself) leave the notice as it is.
 NOTICE_FIELDS = ("status", "slot_id", "start_utc", "office_id", "language", "name")
 
@@ -58,8 +58,8 @@ def handle_record(record: DynamoDBRecord) -> None:
 def _handle(record: DynamoDBRecord) -> None:
     new_image, old_image = _image(record, "NewImage"), _image(record, "OldImage")
     if record.event_name == DynamoDBRecordEventName.REMOVE and old_image:
-        deleted = letters.delete_letters(old_image["confirmation"]["S"])
-        count("LettersDeleted", deleted)
+        deleted = notice_files.delete_notices(old_image["confirmation"]["S"])
+        count("NoticesDeleted", deleted)
         return
     if not new_image:
         return
@@ -72,12 +72,12 @@ def _handle(record: DynamoDBRecord) -> None:
     if not (changed or requested):
         return
     appointment = AppointmentModel.from_raw_data(new_image)
-    # A lost notice asked for again is the current letter, unless there is none yet.
-    letter = None if changed else letters.current_letter(appointment)
-    if letter is None:
-        letter = letters.render_letter(appointment)
+    # A lost notice asked for again is the current notice, unless there is none yet.
+    notice = None if changed else notice_files.current_notice(appointment)
+    if notice is None:
+        notice = notice_files.render_notice(appointment)
         count("NoticesRendered")
-    if letters.mail_letter(appointment, letter, datetime.now(UTC)):
+    if notice_files.mail_notice(appointment, notice, datetime.now(UTC)):
         count("NoticesMailed")
 
 

@@ -1,4 +1,4 @@
-"""PUT /appointments/{confirmation}/slot: move to another slot in one transaction."""
+"""PUT /appointments/{confirmationNumber}/slot: move to another slot in one transaction."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Header
 from appointments import booking
 from appointments.api import (
     PIN_HEADER,
+    ConfirmationNumberPath,
     appointment_out,
     documented,
     lambda_entry,
@@ -24,16 +25,18 @@ router = Router()
 
 
 @router.put(
-    "/appointments/<confirmation>/slot",
+    "/appointments/<confirmationNumber>/slot",
     summary="Reschedule an appointment",
     operation_id="rescheduleAppointment",
     responses=documented(200, AppointmentOut, "Moved"),
 )
 def reschedule_appointment(
-    confirmation: str, body: RescheduleIn, pin: Annotated[Pin, Header(alias=PIN_HEADER)]
+    confirmation_number: ConfirmationNumberPath,
+    body: RescheduleIn,
+    pin: Annotated[Pin, Header(alias=PIN_HEADER)],
 ) -> dict[str, Any]:
     new_slot = SlotId.parse(body.slot_id)
-    appointment = booking.reschedule(confirmation, pin, new_slot, now=utc_now())
+    appointment = booking.reschedule(confirmation_number, pin, new_slot, now=utc_now())
     count("AppointmentsRescheduled")
     return appointment_out(appointment)
 

@@ -19,7 +19,7 @@ from appointments.models import AppointmentModel
 from tests.helpers import LambdaContext, applicant, load_function
 from tests.unit.aws_faults import answered_with_error
 from tests.unit.test_booking_api import book, free_slots
-from tests.unit.test_letters import stream_record
+from tests.unit.test_notice_files import stream_record
 
 pytestmark = pytest.mark.usefixtures("open_slots")
 
@@ -77,7 +77,7 @@ def refusal_naming_the_recipient(body: dict[str, str]) -> str:
 
 def test_a_wholly_failed_notice_batch_logs_no_personal_data(everything_logged: Logs) -> None:
     # Given two bookings whose notices both fail: SES refuses Maria's mail, naming her
-    # address, and S3 refuses to store Jean's letter
+    # address, and S3 refuses to store Jean's notice
     maria = book()
     jean = book(free_slots()[1]["slotId"], applicant=JEAN)
     records = [

@@ -76,8 +76,8 @@ def test_every_api_request_is_granted_to_the_function_that_makes_it() -> None:
         wrong = {"X-Appointment-Pin": "111111"}
     send(used, "GET", path, headers=wrong)
     send(used, "GET", path, headers=right)
-    send(used, "GET", f"{path}/letter", headers=wrong)
-    send(used, "GET", f"{path}/letter", headers=right)
+    send(used, "GET", f"{path}/notice", headers=wrong)
+    send(used, "GET", f"{path}/notice", headers=right)
     send(used, "PUT", f"{path}/slot", headers=wrong, body={"slotId": slots[1]["slotId"]})
     send(used, "PUT", f"{path}/slot", headers=right, body={"slotId": slots[1]["slotId"]})
     for details in (applicant(), applicant(phone="+12125550000")):
@@ -86,7 +86,7 @@ def test_every_api_request_is_granted_to_the_function_that_makes_it() -> None:
             "phone": details["phone"]})  # fmt: skip
     send(used, "DELETE", path, headers=wrong)
     send(used, "DELETE", path, headers=right)
-    send(used, "GET", "/letters/not-a-token")
+    send(used, "GET", "/notices/not-a-token")
     # Then every request was one the template grants that function
     for function, requests in used.items():
         granted = {

@@ -63,13 +63,13 @@ EXPECTED_DYNAMODB_ACTIONS: dict[str, dict[str, set[str]]] = {
         "ApplicantsTable": {"dynamodb:UpdateItem"},
         "AppointmentsTable": {"dynamodb:UpdateItem"},
     },
-    "GetLetterFunction": {
+    "GetNoticeFunction": {
         "AppointmentsTable": {"dynamodb:UpdateItem"},
     },
-    "OpenLetterLinkFunction": {
+    "OpenNoticeLinkFunction": {
         "AppointmentsTable": {"dynamodb:GetItem"},
     },
-    # Rendering notices: the catalogue for the office, the letter bookkeeping on the item.
+    # Rendering notices: the catalogue for the office, the notice bookkeeping on the item.
     "RenderNoticesFunction": {
         "OfficesTable": {"dynamodb:Scan"},
         "AppointmentsTable": {"dynamodb:GetItem", "dynamodb:UpdateItem"},
@@ -86,8 +86,8 @@ STREAM_FUNCTIONS = {"RenderNoticesFunction"}
 API_FUNCTIONS = set(EXPECTED_DYNAMODB_ACTIONS) - SCHEDULED_FUNCTIONS - STREAM_FUNCTIONS
 # Functions that check PINs or derive keys, and so read the HMAC secret.
 SECRET_READERS = {
-    "GetLetterFunction",
-    "OpenLetterLinkFunction",
+    "GetNoticeFunction",
+    "OpenNoticeLinkFunction",
     "RenderNoticesFunction",
     "BookAppointmentFunction",
     "GetAppointmentFunction",
@@ -449,13 +449,13 @@ def test_notices_are_rendered_from_the_stream_with_partial_batch_failures_and_a_
     assert template["Resources"][queue]["Type"] == "AWS::SQS::Queue"
 
 
-def test_letters_bucket_is_private_encrypted_and_expires_notices(template: dict[str, Any]) -> None:
-    bucket = template["Resources"]["LettersBucket"]["Properties"]
+def test_notices_bucket_is_private_encrypted_and_expires_notices(template: dict[str, Any]) -> None:
+    bucket = template["Resources"]["NoticesBucket"]["Properties"]
     assert all(bucket["PublicAccessBlockConfiguration"].values())
     assert bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
     (rule,) = bucket["LifecycleConfiguration"]["Rules"]
     assert (rule["Status"], rule["Prefix"]) == ("Enabled", "notices/")
-    assert template["Resources"]["LettersBucket"]["DeletionPolicy"] == "Retain"
+    assert template["Resources"]["NoticesBucket"]["DeletionPolicy"] == "Retain"
 
 
 def test_api_gateways_own_errors_keep_the_error_contract(template: dict[str, Any]) -> None:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import cached_property
 from http import HTTPStatus
-from typing import Any
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
@@ -25,6 +25,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
+from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.event_handler.types import EventHandlerInstance
 from aws_lambda_powertools.logging import correlation_paths
@@ -50,6 +51,8 @@ from appointments.transactions import raise_if_throttled
 JSON_CONTENT_TYPE = "application/json"
 PIN_HEADER = "X-Appointment-Pin"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
+# The confirmation number as the appointment routes name it: /appointments/{confirmationNumber}.
+ConfirmationNumberPath = Annotated[str, Path(alias="confirmationNumber")]
 ERROR_RESPONSES: dict[int, OpenAPIResponse] = {
     status: {
         "description": HTTPStatus(status).phrase,
@@ -63,11 +66,11 @@ APPOINTMENT_LINKS = {
     operation: {
         "operationId": operation,
         "parameters": {
-            "path.confirmation": "$response.body#/confirmationNumber",
+            "path.confirmationNumber": "$response.body#/confirmationNumber",
             f"header.{PIN_HEADER.lower()}": "$response.body#/pin",
         },
     }
-    for operation in ("getAppointment", "getLetter", "rescheduleAppointment", "cancelAppointment")
+    for operation in ("getAppointment", "getNotice", "rescheduleAppointment", "cancelAppointment")
 }
 
 
@@ -269,7 +272,7 @@ def appointment_out(appointment: AppointmentModel) -> dict[str, Any]:
     """The API body of an appointment, its time in the office's time zone."""
     time_zone = catalogue.get(appointment.office_id).time_zone
     return AppointmentOut(
-        confirmation_number=appointment.confirmation,
+        confirmation_number=appointment.confirmation_number,
         status=appointment.status,  # type: ignore[arg-type]
         office_id=appointment.office_id,
         service=appointment.service,  # type: ignore[arg-type]

@@ -101,8 +101,8 @@ def book(request: BookingRequest, *, idempotency_key: str | None, now: datetime)
         raise SlotPassed("That time has already passed. Please choose a later slot.")
 
     for _ in range(CONFIRMATION_ATTEMPTS):
-        confirmation, pin = _credentials(idempotency_key)
-        appointment = _new_appointment(request, confirmation, pin, start, now)
+        confirmation_number, pin = _credentials(idempotency_key)
+        appointment = _new_appointment(request, confirmation_number, pin, start, now)
         if idempotency_key:
             appointment.request_digest = request.fingerprint()
         guard = _guard_for(appointment, request.phone)
@@ -115,7 +115,7 @@ def book(request: BookingRequest, *, idempotency_key: str | None, now: datetime)
             # pynamodb's order: puts (appointment, guard), then updates (slot).
             appointment_taken, guard_taken, slot_refused = failed_conditions(error) or [False] * 3
             if appointment_taken and idempotency_key:
-                return _replay(confirmation, pin, request, now)
+                return _replay(confirmation_number, pin, request, now)
             if guard_taken or slot_refused:
                 raise _booking_refusal(error, slot_refused, now) from error
             if appointment_taken:
@@ -148,10 +148,10 @@ def _booking_refusal(
 
 
 def _new_appointment(
-    request: BookingRequest, confirmation: str, pin: str, start: datetime, now: datetime
+    request: BookingRequest, confirmation_number: str, pin: str, start: datetime, now: datetime
 ) -> AppointmentModel:
     return AppointmentModel(
-        confirmation=confirmation,
+        confirmation_number=confirmation_number,
         status=BOOKED,
         office_id=request.slot_id.office_id,
         service=request.service.value,
@@ -163,7 +163,7 @@ def _new_appointment(
         phone=request.phone,
         email=request.email,
         case_number=request.case_number,
-        pin_hash=codes.pin_hash(confirmation, pin),
+        pin_hash=codes.pin_hash(confirmation_number, pin),
         applicant_key=applicant_key(request.name, request.date_of_birth),
         created_at=now,
         updated_at=now,
@@ -175,7 +175,7 @@ def _new_appointment(
 def _guard_for(appointment: AppointmentModel, phone: str) -> ApplicantModel:
     return ApplicantModel(
         applicant_key=appointment.applicant_key,
-        confirmation=appointment.confirmation,
+        confirmation_number=appointment.confirmation_number,
         phone_digest=phone_digest(phone),
         active_until=appointment.start_utc,
         lookup_count=0,
@@ -212,7 +212,7 @@ def _claim_seat(
     slot_id: SlotId,
     now: datetime,
 ) -> None:
-    tx.save(appointment, condition=AppointmentModel.confirmation.does_not_exist())
+    tx.save(appointment, condition=AppointmentModel.confirmation_number.does_not_exist())
     tx.save(
         guard,
         condition=(
@@ -234,9 +234,9 @@ def _slot_refusal(error: TransactWriteError, now: datetime) -> AppointmentError:
     return SlotFull("That time was just taken. Please choose another slot.")
 
 
-def _replay(confirmation: str, pin: str, request: BookingRequest, now: datetime) -> Booking:
+def _replay(confirmation_number: str, pin: str, request: BookingRequest, now: datetime) -> Booking:
     """The booking a repeated Idempotency-Key already made, if it is the same request."""
-    existing = access.find(confirmation)
+    existing = access.find(confirmation_number)
     window = timedelta(hours=settings().idempotency_hours)
     if existing.request_digest != request.fingerprint() or existing.created_at + window < now:
         raise IdempotencyKeyReused(
@@ -278,7 +278,7 @@ def cancel(confirmation_number: str, pin: str, *, now: datetime) -> AppointmentM
         _give_back_seat(tx, slot_id)
         tx.delete(
             ApplicantModel(appointment.applicant_key),
-            condition=ApplicantModel.confirmation == appointment.confirmation,
+            condition=ApplicantModel.confirmation_number == appointment.confirmation_number,
         )
 
     try:
@@ -328,7 +328,7 @@ def reschedule(
                 ApplicantModel.active_until.set(new_start),
                 ApplicantModel.expires_at.set(new_start + timedelta(days=1)),
             ],
-            condition=ApplicantModel.confirmation == appointment.confirmation,
+            condition=ApplicantModel.confirmation_number == appointment.confirmation_number,
         )
 
     try:

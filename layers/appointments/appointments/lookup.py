@@ -35,9 +35,11 @@ def request_notice(name: str, date_of_birth: date, phone: str, *, now: datetime)
     key = applicant_key(name, date_of_birth)
     guard = _count_lookup(key, phone_digest(phone), now)
     # A key no appointment has (confirmation numbers are 11 characters), spread like real ones.
-    confirmation = guard.confirmation if guard is not None else f"no-appointment#{key}"
+    confirmation_number = (
+        guard.confirmation_number if guard is not None else f"no-appointment#{key}"
+    )
     return _update_if(
-        AppointmentModel(confirmation),
+        AppointmentModel(confirmation_number),
         actions=[AppointmentModel.notice_requested_at.set(now)],
         condition=AppointmentModel.status.is_in(*ACTIVE_STATUSES),
     )

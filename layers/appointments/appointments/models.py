@@ -4,7 +4,8 @@ Tables and their access patterns (the README has the full picture):
 - offices:      office_id -> office. The catalogue is small and read whole (Scan), then cached.
 - slots:        (office_day, start_time) -> capacity and booked count. "office_day" is
                 "<officeId>#<local date>", so one Query lists an office's day.
-- appointments: confirmation -> appointment. Its stream feeds the notice renderer.
+- appointments: confirmation (the confirmation number) -> appointment. Its stream feeds the
+                notice renderer.
 - applicants:   applicant_key (keyed digest of normalised name and date of birth) -> the one
                 active appointment of that person. Holds no readable personal data.
 """
@@ -91,7 +92,8 @@ class AppointmentModel(Model):
     class Meta(_Meta):
         table_name = settings().appointments_table
 
-    confirmation = UnicodeAttribute(hash_key=True)
+    # Stored as "confirmation": the table's key, named in template.yaml.
+    confirmation_number = UnicodeAttribute(hash_key=True, attr_name="confirmation")
     status = UnicodeAttribute()  # booked | rescheduled | cancelled
     office_id = UnicodeAttribute()
     service = UnicodeAttribute()
@@ -115,9 +117,9 @@ class AppointmentModel(Model):
     locked_until = UTCDateTimeAttribute(null=True)
     notice_requested_at = UTCDateTimeAttribute(null=True)
     # The newest rendered notice: its version (the appointment's updated_at) and S3 key.
-    letter_version = UnicodeAttribute(null=True)
-    letter_key = UnicodeAttribute(null=True)
-    # "<letter version>/<notice request>" of the last e-mail, so a repeated record mails once.
+    notice_version = UnicodeAttribute(null=True)
+    notice_key = UnicodeAttribute(null=True)
+    # "<notice version>/<notice request>" of the last e-mail, so a repeated record mails once.
     mailed_key = UnicodeAttribute(null=True)
     expires_at = TTLAttribute()
 
@@ -127,7 +129,7 @@ class ApplicantModel(Model):
         table_name = settings().applicants_table
 
     applicant_key = UnicodeAttribute(hash_key=True)
-    confirmation = UnicodeAttribute()
+    confirmation_number = UnicodeAttribute(attr_name="confirmation")
     phone_digest = UnicodeAttribute()
     # The guard stops counting once the appointment time has passed.
     active_until = UTCDateTimeAttribute()

@@ -81,7 +81,7 @@ def templates_dir() -> Path:
 class NoticeInput:
     """What a notice shows: never the PIN."""
 
-    confirmation: str
+    confirmation_number: str
     status: str
     name: str
     service: str
@@ -144,8 +144,8 @@ def time_text(moment: datetime, language: str) -> str:
     return format_time(moment.time(), "short", locale=locale)
 
 
-def _qr_svg(confirmation: str) -> str:
-    svg: str = segno.make(confirmation, error="m").svg_inline(scale=4, omitsize=True)
+def _qr_svg(confirmation_number: str) -> str:
+    svg: str = segno.make(confirmation_number, error="m").svg_inline(scale=4, omitsize=True)
     return svg
 
 
@@ -161,7 +161,7 @@ def notice_for(data: NoticeInput, office: Office) -> Notice:
         language=language,
         direction=Locale.parse(BABEL_LOCALES[language]).text_direction,
         status=data.status,
-        confirmation_number=data.confirmation,
+        confirmation_number=data.confirmation_number,
         applicant_name=data.name,
         service_name=gettext(SERVICE_NAMES[Service(data.service)]),
         case_number=data.case_number,
@@ -169,7 +169,7 @@ def notice_for(data: NoticeInput, office: Office) -> Notice:
         time_text=time_text(local_start, language),
         office_name=office.name,
         address_lines=[address.street, city_line, address.country],
-        qr_svg=_qr_svg(data.confirmation),
+        qr_svg=_qr_svg(data.confirmation_number),
     )
 
 

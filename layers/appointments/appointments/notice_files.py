@@ -1,10 +1,10 @@
-"""Rendered notices ("letters") in S3: one per version of an appointment, HTML and PDF.
+"""Rendered notices in S3: one per version of an appointment, HTML and PDF.
 
-A letter's key holds a keyed digest of the confirmation number, so it cannot be guessed from
+A notice's key holds a keyed digest of the confirmation number, so it cannot be guessed from
 it, and the appointment's `updated_at` as its version: rendering the same version again (a
-stream record delivered twice) writes the same keys, so there is one letter, not two. The
-appointment item points at its newest letter; an older version never replaces a newer one.
-Letters are deleted when DynamoDB's TTL deletes the appointment's personal data.
+stream record delivered twice) writes the same keys, so there is one notice, not two. The
+appointment item points at its newest notice; an older version never replaces a newer one.
+Notices are deleted when DynamoDB's TTL deletes the appointment's personal data.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ def _s3() -> Any:
 
 
 @dataclass(frozen=True)
-class Letter:
+class NoticeFile:
     version: str
     pdf_key: str
 
@@ -45,8 +45,8 @@ class Letter:
         return self.pdf_key.removesuffix(".pdf") + ".html"
 
 
-def letter_prefix(confirmation: str) -> str:
-    return f"notices/{digest('letter', confirmation)[:40]}/"
+def notice_prefix(confirmation_number: str) -> str:
+    return f"notices/{digest('notice', confirmation_number)[:40]}/"
 
 
 def version_of(appointment: AppointmentModel) -> str:
@@ -54,21 +54,21 @@ def version_of(appointment: AppointmentModel) -> str:
     return updated.strftime("%Y%m%dT%H%M%S%fZ")
 
 
-def current_letter(appointment: AppointmentModel) -> Letter | None:
-    """The newest letter the appointment points at, or None before its first rendering."""
-    if not appointment.letter_key or not appointment.letter_version:
+def current_notice(appointment: AppointmentModel) -> NoticeFile | None:
+    """The newest notice the appointment points at, or None before its first rendering."""
+    if not appointment.notice_key or not appointment.notice_version:
         return None
-    return Letter(appointment.letter_version, appointment.letter_key)
+    return NoticeFile(appointment.notice_version, appointment.notice_key)
 
 
-def letter_for(appointment: AppointmentModel) -> Letter:
+def notice_file_for(appointment: AppointmentModel) -> NoticeFile:
     version = version_of(appointment)
-    return Letter(version, f"{letter_prefix(appointment.confirmation)}{version}.pdf")
+    return NoticeFile(version, f"{notice_prefix(appointment.confirmation_number)}{version}.pdf")
 
 
 def _notice_input(appointment: AppointmentModel) -> NoticeInput:
     return NoticeInput(
-        confirmation=appointment.confirmation,
+        confirmation_number=appointment.confirmation_number,
         status=appointment.status,
         name=appointment.name,
         service=appointment.service,
@@ -78,37 +78,37 @@ def _notice_input(appointment: AppointmentModel) -> NoticeInput:
     )
 
 
-def render_letter(appointment: AppointmentModel) -> Letter:
+def render_notice(appointment: AppointmentModel) -> NoticeFile:
     """Render and store the notice of this version of the appointment, then point the
-    appointment at it unless a newer letter is already there."""
-    letter = letter_for(appointment)
+    appointment at it unless a newer notice is already there."""
+    notice = notice_file_for(appointment)
     html = render_html(_notice_input(appointment), catalogue.get(appointment.office_id))
-    bucket = settings().letters_bucket
-    _s3().put_object(Bucket=bucket, Key=letter.html_key, Body=html.encode(), ContentType=HTML)
-    _s3().put_object(Bucket=bucket, Key=letter.pdf_key, Body=render_pdf(html), ContentType=PDF)
+    bucket = settings().notices_bucket
+    _s3().put_object(Bucket=bucket, Key=notice.html_key, Body=html.encode(), ContentType=HTML)
+    _s3().put_object(Bucket=bucket, Key=notice.pdf_key, Body=render_pdf(html), ContentType=PDF)
     try:
-        AppointmentModel(appointment.confirmation).update(
+        AppointmentModel(appointment.confirmation_number).update(
             actions=[
-                AppointmentModel.letter_version.set(letter.version),
-                AppointmentModel.letter_key.set(letter.pdf_key),
+                AppointmentModel.notice_version.set(notice.version),
+                AppointmentModel.notice_key.set(notice.pdf_key),
             ],
-            condition=AppointmentModel.confirmation.exists()
+            condition=AppointmentModel.confirmation_number.exists()
             & (
-                AppointmentModel.letter_version.does_not_exist()
-                | (AppointmentModel.letter_version < letter.version)
+                AppointmentModel.notice_version.does_not_exist()
+                | (AppointmentModel.notice_version < notice.version)
             ),
         )
     except UpdateError as error:
-        # A failed condition means an equal or newer letter is already current.
+        # A failed condition means an equal or newer notice is already current.
         if error.cause_response_code != "ConditionalCheckFailedException":
             raise
-    return letter
+    return notice
 
 
-def delete_letters(confirmation: str) -> int:
-    """Delete every letter of an appointment (its personal data has been purged)."""
-    bucket = settings().letters_bucket
-    listed = _s3().list_objects_v2(Bucket=bucket, Prefix=letter_prefix(confirmation))
+def delete_notices(confirmation_number: str) -> int:
+    """Delete every notice of an appointment (its personal data has been purged)."""
+    bucket = settings().notices_bucket
+    listed = _s3().list_objects_v2(Bucket=bucket, Prefix=notice_prefix(confirmation_number))
     keys = [{"Key": item["Key"]} for item in listed.get("Contents", [])]
     if keys:
         _s3().delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
@@ -116,11 +116,11 @@ def delete_letters(confirmation: str) -> int:
 
 
 def download_url(key: str) -> str:
-    """A short-lived link to a letter, signed with the caller's current credentials."""
+    """A short-lived link to a notice, signed with the caller's current credentials."""
     url: str = _s3().generate_presigned_url(
         "get_object",
-        Params={"Bucket": settings().letters_bucket, "Key": key},
-        ExpiresIn=settings().letter_url_seconds,
+        Params={"Bucket": settings().notices_bucket, "Key": key},
+        ExpiresIn=settings().notice_url_seconds,
     )
     return url
 
@@ -130,8 +130,8 @@ def _ses() -> Any:
     return boto3.client("ses")
 
 
-def mail_letter(appointment: AppointmentModel, letter: Letter, now: datetime) -> bool:
-    """E-mail the notice's download link to the address on file, once per letter version and
+def mail_notice(appointment: AppointmentModel, notice: NoticeFile, now: datetime) -> bool:
+    """E-mail the notice's download link to the address on file, once per notice version and
     notice request. Returns whether a mail was sent.
 
     The mail is marked as sent only after SES accepted it: a failure or a timeout anywhere
@@ -140,27 +140,27 @@ def mail_letter(appointment: AppointmentModel, letter: Letter, now: datetime) ->
     if not appointment.email:
         return False
     requested = appointment.notice_requested_at
-    mail_key = f"{letter.version}/{requested.isoformat() if requested else ''}"
+    mail_key = f"{notice.version}/{requested.isoformat() if requested else ''}"
     try:
         # With the key: an item projected to nothing reads as absent.
         mailed = AppointmentModel.get(
-            appointment.confirmation,
+            appointment.confirmation_number,
             consistent_read=True,
-            attributes_to_get=["confirmation", "mailed_key"],
+            attributes_to_get=[AppointmentModel.confirmation_number.attr_name, "mailed_key"],
         )
     except DoesNotExist:
         return False  # purged meanwhile: nobody to write to
     if mailed.mailed_key == mail_key:
         return False  # this record was handled already
-    valid_for = timedelta(days=settings().letter_link_days)
-    link = f"{settings().public_api_url.rstrip('/')}/letters/" + make_token(
-        appointment.confirmation, letter.version, now, valid_for
+    valid_for = timedelta(days=settings().notice_link_days)
+    link = f"{settings().public_api_url.rstrip('/')}/notices/" + make_token(
+        appointment.confirmation_number, notice.version, now, valid_for
     )
     mail = render_mail(
         _notice_input(appointment),
         catalogue.get(appointment.office_id),
         link,
-        settings().letter_link_days,
+        settings().notice_link_days,
     )
     _ses().send_email(
         Source=settings().sender_address,
@@ -174,9 +174,9 @@ def mail_letter(appointment: AppointmentModel, letter: Letter, now: datetime) ->
         },
     )
     try:
-        AppointmentModel(appointment.confirmation).update(
+        AppointmentModel(appointment.confirmation_number).update(
             actions=[AppointmentModel.mailed_key.set(mail_key)],
-            condition=AppointmentModel.confirmation.exists(),
+            condition=AppointmentModel.confirmation_number.exists(),
         )
     except UpdateError as error:
         if error.cause_response_code != "ConditionalCheckFailedException":

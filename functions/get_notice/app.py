@@ -1,4 +1,4 @@
-"""GET /appointments/{confirmation}/letter: a redirect to the current notice, for the holder
+"""GET /appointments/{confirmationNumber}/notice: a redirect to the current notice, for the holder
 of the PIN. The link it redirects to is short-lived; ask again for a fresh one."""
 
 from __future__ import annotations
@@ -9,9 +9,10 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 
-from appointments import access, letters
+from appointments import access, notice_files
 from appointments.api import (
     PIN_HEADER,
+    ConfirmationNumberPath,
     lambda_entry,
     make_resolver,
     redirected,
@@ -25,28 +26,28 @@ router = Router()
 
 
 @router.get(
-    "/appointments/<confirmation>/letter",
+    "/appointments/<confirmationNumber>/notice",
     summary="Download the appointment notice",
-    operation_id="getLetter",
+    operation_id="getNotice",
     responses=redirected("Redirect to the notice (short-lived link)"),
 )
-def get_letter(
-    confirmation: str,
+def get_notice(
+    confirmation_number: ConfirmationNumberPath,
     pin: Annotated[Pin, Header(alias=PIN_HEADER)],
-    letter_format: Annotated[Literal["pdf", "html"], Query(alias="format")] = "pdf",
+    notice_format: Annotated[Literal["pdf", "html"], Query(alias="format")] = "pdf",
 ) -> Response[str]:
-    appointment = access.authenticate(confirmation, pin, utc_now())
-    letter = letters.current_letter(appointment)
-    if letter is None:
+    appointment = access.authenticate(confirmation_number, pin, utc_now())
+    notice = notice_files.current_notice(appointment)
+    if notice is None:
         raise NotFound(
             "The notice is being prepared. Please try again in a minute.",
             retry_after_seconds=30,
         )
-    key = letter.pdf_key if letter_format == "pdf" else letter.html_key
-    count("LettersDownloaded")
+    key = notice.pdf_key if notice_format == "pdf" else notice.html_key
+    count("NoticesDownloaded")
     return Response(
         status_code=302,
-        headers={"Location": letters.download_url(key), "Cache-Control": "no-store"},
+        headers={"Location": notice_files.download_url(key), "Cache-Control": "no-store"},
         body="",
     )
 
