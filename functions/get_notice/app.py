@@ -1,5 +1,5 @@
-"""GET /appointments/{confirmationNumber}/notice: a redirect to the current notice, for the holder
-of the PIN. The link it redirects to is short-lived; ask again for a fresh one."""
+"""GET /appointments/{confirmationNumber}/notice: a redirect to the current notice, for the
+holder of the PIN. The link it redirects to is short-lived; ask again for a fresh one."""
 
 from __future__ import annotations
 
@@ -15,10 +15,10 @@ from appointments.api import (
     ConfirmationNumberPath,
     lambda_entry,
     make_resolver,
+    redirect,
     redirected,
     utc_now,
 )
-from appointments.errors import NotFound
 from appointments.observability import count
 from appointments.schemas import Pin
 
@@ -34,22 +34,12 @@ router = Router()
 def get_notice(
     confirmation_number: ConfirmationNumberPath,
     pin: Annotated[Pin, Header(alias=PIN_HEADER)],
-    notice_format: Annotated[Literal["pdf", "html"], Query(alias="format")] = "pdf",
+    file_format: Annotated[Literal["pdf", "html"], Query(alias="format")] = "pdf",
 ) -> Response[str]:
     appointment = access.authenticate(confirmation_number, pin, utc_now())
-    notice = notice_files.current_notice(appointment)
-    if notice is None:
-        raise NotFound(
-            "The notice is being prepared. Please try again in a minute.",
-            retry_after_seconds=30,
-        )
-    key = notice.pdf_key if notice_format == "pdf" else notice.html_key
+    location = notice_files.download_url_of_current(appointment, file_format)
     count("NoticesDownloaded")
-    return Response(
-        status_code=302,
-        headers={"Location": notice_files.download_url(key), "Cache-Control": "no-store"},
-        body="",
-    )
+    return redirect(location)
 
 
 app = make_resolver(router)

@@ -6,9 +6,8 @@ from __future__ import annotations
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from appointments import access, links, notice_files
-from appointments.api import lambda_entry, make_resolver, redirected, utc_now
-from appointments.errors import LinkInvalid, NotFound
+from appointments import notice_files
+from appointments.api import lambda_entry, make_resolver, redirect, redirected, utc_now
 from appointments.observability import count
 
 router = Router()
@@ -21,23 +20,9 @@ router = Router()
     responses=redirected("Redirect to the current notice"),
 )
 def open_notice_link(token: str) -> Response[str]:
-    claims = links.read_token(token, utc_now())
-    try:
-        appointment = access.find(claims.confirmation_number)
-    except NotFound as error:
-        raise LinkInvalid("This notice is no longer available.") from error
-    current = notice_files.current_notice(appointment)
-    if current is None or claims.version > current.version:
-        raise LinkInvalid("This link is not valid or has expired.")
+    location = notice_files.download_url_for_link(token, utc_now())
     count("NoticeLinksOpened")
-    return Response(
-        status_code=302,
-        headers={
-            "Location": notice_files.download_url(current.pdf_key),
-            "Cache-Control": "no-store",
-        },
-        body="",
-    )
+    return redirect(location)
 
 
 app = make_resolver(router)

@@ -45,7 +45,10 @@ from appointments.schemas import (
     AppointmentOut,
     ErrorOut,
     OfficeOut,
+    SlotOut,
+    SlotsOut,
 )
+from appointments.slots import DayListing
 from appointments.transactions import raise_if_throttled
 
 JSON_CONTENT_TYPE = "application/json"
@@ -102,6 +105,13 @@ def redirected(description: str) -> dict[int, OpenAPIResponse]:
         "content": {},
     }
     return {302: redirect, **ERROR_RESPONSES}
+
+
+def redirect(location: str) -> Response[str]:
+    """A 302 to a short-lived link: never cached, ask again for a fresh one."""
+    return Response(
+        status_code=302, headers={"Location": location, "Cache-Control": "no-store"}, body=""
+    )
 
 
 def utc_now() -> datetime:
@@ -302,4 +312,22 @@ def office_out(match: OfficeMatch) -> OfficeOut:
         services=list(office.services),  # type: ignore[arg-type]
         opening_hours=office.opening_hours,
         distance_miles=match.distance_miles,
+    )
+
+
+def slots_out(listing: DayListing) -> SlotsOut:
+    """The API body of a day's free slots, their times in the office's time zone."""
+    return SlotsOut(
+        office_id=listing.office.office_id,
+        date=listing.day,
+        time_zone=listing.office.time_zone,
+        slots=[
+            SlotOut(
+                slot_id=str(slot.slot_id),
+                start=slot.start,
+                utc_offset=slot.start.isoformat()[-6:],
+                available=slot.available,
+            )
+            for slot in listing.slots
+        ],
     )

@@ -28,7 +28,7 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.transactions import TransactWrite
 
 from appointments import access, codes
-from appointments.applicants import applicant_key, phone_digest
+from appointments.applicants import applicant_key, normalise_phone, phone_digest
 from appointments.config import settings
 from appointments.errors import (
     AlreadyBooked,
@@ -51,7 +51,8 @@ from appointments.models import (
     SlotModel,
 )
 from appointments.offices import catalogue
-from appointments.services import Service, check_service_allowed
+from appointments.schemas import BookingIn
+from appointments.services import Service, check_service_allowed, normalise_case_number
 from appointments.slots import SlotId
 from appointments.transactions import failed_conditions, run_transaction
 
@@ -68,6 +69,23 @@ class BookingRequest:
     email: str | None
     language: str
     case_number: str | None
+
+    @classmethod
+    def from_body(cls, body: BookingIn) -> BookingRequest:
+        """The booking a request body asks for; its slot must be one of the office it names."""
+        slot_id = SlotId.parse(body.slot_id)
+        if slot_id.office_id != body.office_id:
+            raise InvalidRequest("slotId belongs to another office than officeId.")
+        return cls(
+            slot_id=slot_id,
+            service=Service(body.service),
+            name=body.applicant.name,
+            date_of_birth=body.applicant.date_of_birth,
+            phone=normalise_phone(body.applicant.phone),
+            email=body.applicant.email,
+            language=body.language,
+            case_number=normalise_case_number(body.case_number) if body.case_number else None,
+        )
 
     def fingerprint(self) -> str:
         """Keyed digest of the request, to tell a retry from a different request."""

@@ -12,21 +12,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
-from typing import Any
+from typing import Any, Literal
 
 import boto3
 from botocore.config import Config
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
+from appointments import access
 from appointments.codes import digest
 from appointments.config import settings
-from appointments.links import make_token
+from appointments.errors import LinkInvalid, NotFound
+from appointments.links import make_token, read_token
 from appointments.models import AppointmentModel
 from appointments.notices import NoticeInput, render_html, render_mail, render_pdf
 from appointments.offices import catalogue
 
 PDF = "application/pdf"
 HTML = "text/html; charset=utf-8"
+# A new notice is due when one of these changed; other changes (PIN failures, the notice
+# bookkeeping itself) leave the notice as it is.
+NOTICE_FIELDS = ("status", "slot_id", "start_utc", "office_id", "language", "name")
 
 
 @cache
@@ -125,6 +130,37 @@ def download_url(key: str) -> str:
     return url
 
 
+def download_url_of_current(
+    appointment: AppointmentModel, file_format: Literal["pdf", "html"]
+) -> str:
+    """A short-lived link to the appointment's current notice; 404 with Retry-After while
+    its first notice is being rendered."""
+    notice = current_notice(appointment)
+    if notice is None:
+        raise NotFound(
+            "The notice is being prepared. Please try again in a minute.",
+            retry_after_seconds=30,
+        )
+    return download_url(notice.pdf_key if file_format == "pdf" else notice.html_key)
+
+
+def download_url_for_link(token: str, now: datetime) -> str:
+    """A short-lived link to the current notice of the appointment an e-mailed link names.
+
+    The link leads to the current notice, not to the version it was made for, so an older
+    e-mail leads to the new notice; a link naming a version not rendered yet is refused.
+    """
+    claims = read_token(token, now)
+    try:
+        appointment = access.find(claims.confirmation_number)
+    except NotFound as error:
+        raise LinkInvalid("This notice is no longer available.") from error
+    current = current_notice(appointment)
+    if current is None or claims.version > current.version:
+        raise LinkInvalid("This link is not valid or has expired.")
+    return download_url(current.pdf_key)
+
+
 @cache
 def _ses() -> Any:
     return boto3.client("ses")
@@ -182,3 +218,44 @@ def mail_notice(appointment: AppointmentModel, notice: NoticeFile, now: datetime
         if error.cause_response_code != "ConditionalCheckFailedException":
             raise
     return True
+
+
+@dataclass(frozen=True)
+class NoticeWork:
+    """What following one change of an appointment did."""
+
+    rendered: bool = False
+    mailed: bool = False
+    deleted: int | None = None  # None: the appointment was not purged
+
+    def metrics(self) -> dict[str, int]:
+        counted = {"NoticesDeleted": self.deleted} if self.deleted is not None else {}
+        if self.rendered:
+            counted["NoticesRendered"] = 1
+        if self.mailed:
+            counted["NoticesMailed"] = 1
+        return counted
+
+
+def follow_change(
+    old_image: dict[str, Any] | None, new_image: dict[str, Any] | None, now: datetime
+) -> NoticeWork:
+    """Keep the notices in step with one change of an appointment item (the table stream's
+    images): a new version gets a new notice, mailed; a lost notice asked for again is the
+    current one mailed again (rendered if there is none yet); a purged appointment loses its
+    notices. Any other change leaves them as they are."""
+    old = AppointmentModel.from_raw_data(old_image) if old_image else None
+    if not new_image:
+        return NoticeWork(deleted=delete_notices(old.confirmation_number)) if old else NoticeWork()
+    appointment = AppointmentModel.from_raw_data(new_image)
+    changed = old is None or any(
+        getattr(appointment, field) != getattr(old, field) for field in NOTICE_FIELDS
+    )
+    requested = old is not None and appointment.notice_requested_at != old.notice_requested_at
+    if not (changed or requested):
+        return NoticeWork()
+    notice = None if changed else current_notice(appointment)
+    rendered = notice is None
+    if notice is None:
+        notice = render_notice(appointment)
+    return NoticeWork(rendered=rendered, mailed=mail_notice(appointment, notice, now))

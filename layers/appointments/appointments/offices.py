@@ -160,6 +160,15 @@ def _distance_miles(lat1: float, lon1: float, lat2: float, lon2: float) -> float
     return 2 * EARTH_RADIUS_MILES * math.asin(math.sqrt(a))
 
 
+def find_offices(*, zip_code: str | None, country: str | None) -> list[OfficeMatch]:
+    """The offices for a US ZIP code or for a country abroad: exactly one of them is given."""
+    if zip_code is not None and country is None:
+        return offices_for_zip(zip_code)
+    if country is not None and zip_code is None:
+        return offices_for_country(country)
+    raise InvalidRequest("Give exactly one of 'zip' (US ZIP code) or 'country' (ISO code).")
+
+
 def offices_for_zip(zip_code: str) -> list[OfficeMatch]:
     """Offices serving the ZIP code's state, nearest first.
 
