@@ -23,7 +23,6 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.condition import Condition
 from pynamodb.transactions import TransactWrite
 
@@ -54,7 +53,7 @@ from appointments.offices import catalogue
 from appointments.schemas import BookingIn
 from appointments.services import Service, check_service_allowed, normalise_case_number
 from appointments.slots import SlotId
-from appointments.transactions import failed_conditions, run_transaction
+from appointments.transactions import TransactionRefused, run_transaction
 
 CONFIRMATION_ATTEMPTS = 3
 
@@ -124,18 +123,18 @@ def book(request: BookingRequest, *, idempotency_key: str | None, now: datetime)
         if idempotency_key:
             appointment.request_digest = request.fingerprint()
         guard = _guard_for(appointment, request.phone)
+        slot = _slot_item(request.slot_id)
         claim = functools.partial(
-            _claim_seat, appointment=appointment, guard=guard, slot_id=request.slot_id, now=now
+            _claim_seat, appointment=appointment, guard=guard, slot=slot, now=now
         )
         try:
             run_transaction(claim)
-        except TransactWriteError as error:
-            # pynamodb's order: puts (appointment, guard), then updates (slot).
-            appointment_taken, guard_taken, slot_refused = failed_conditions(error) or [False] * 3
+        except TransactionRefused as refused:
+            appointment_taken = refused.condition_failed(appointment)
             if appointment_taken and idempotency_key:
                 return _replay(confirmation_number, pin, request, now)
-            if guard_taken or slot_refused:
-                raise _booking_refusal(error, slot_refused, now) from error
+            if refused.condition_failed(guard) or refused.condition_failed(slot):
+                raise _booking_refusal(refused, slot, now) from refused
             if appointment_taken:
                 continue  # a random confirmation number collided: draw another
             raise
@@ -151,14 +150,14 @@ def _credentials(idempotency_key: str | None) -> tuple[str, str]:
 
 
 def _booking_refusal(
-    error: TransactWriteError, slot_refused: bool, now: datetime
+    refused: TransactionRefused, slot: SlotModel, now: datetime
 ) -> AppointmentError:
     """The slot's refusal first: whether this person holds another appointment is told only
     to someone who could have booked the slot, so trying a full, passed or unknown slot with
     someone's name and date of birth tells nothing about them. The message never says where
     or when the other appointment is."""
-    if slot_refused:
-        return _slot_refusal(error, now)
+    if refused.condition_failed(slot):
+        return _slot_refusal(refused, slot, now)
     return AlreadyBooked(
         "This applicant already has an active appointment. Cancel or reschedule it "
         "instead of booking another."
@@ -201,10 +200,14 @@ def _guard_for(appointment: AppointmentModel, phone: str) -> ApplicantModel:
     )
 
 
-def _take_seat(tx: TransactWrite, slot_id: SlotId, now: datetime) -> None:
-    office_day, start_time = slot_id.office_day, slot_id.start_time
+def _slot_item(slot_id: SlotId) -> SlotModel:
+    return SlotModel(slot_id.office_day, slot_id.start_time)
+
+
+def _take_seat(tx: TransactWrite, slot: SlotModel, now: datetime) -> None:
+    """Take a seat of `slot`; a refusal returns the slot as it was (see _slot_refusal)."""
     tx.update(
-        SlotModel(office_day, start_time),
+        slot,
         actions=[SlotModel.booked.add(1)],
         condition=(
             SlotModel.office_day.exists()
@@ -217,7 +220,7 @@ def _take_seat(tx: TransactWrite, slot_id: SlotId, now: datetime) -> None:
 
 def _give_back_seat(tx: TransactWrite, slot_id: SlotId) -> None:
     tx.update(
-        SlotModel(slot_id.office_day, slot_id.start_time),
+        _slot_item(slot_id),
         actions=[SlotModel.booked.add(-1)],
         condition=SlotModel.booked > 0,
     )
@@ -227,7 +230,7 @@ def _claim_seat(
     tx: TransactWrite,
     appointment: AppointmentModel,
     guard: ApplicantModel,
-    slot_id: SlotId,
+    slot: SlotModel,
     now: datetime,
 ) -> None:
     tx.save(appointment, condition=AppointmentModel.confirmation_number.does_not_exist())
@@ -237,14 +240,12 @@ def _claim_seat(
             ApplicantModel.applicant_key.does_not_exist() | (ApplicantModel.active_until <= now)
         ),
     )
-    _take_seat(tx, slot_id, now)
+    _take_seat(tx, slot, now)
 
 
-def _slot_refusal(error: TransactWriteError, now: datetime) -> AppointmentError:
-    """Why the slot update's condition failed, from the item DynamoDB returned (ALL_OLD)."""
-    old = next(
-        (r.raw_item for r in error.cancellation_reasons if r is not None and r.raw_item), None
-    )
+def _slot_refusal(refused: TransactionRefused, slot: SlotModel, now: datetime) -> AppointmentError:
+    """Why the slot update's condition failed, from the slot DynamoDB returned (ALL_OLD)."""
+    old = refused.item_held(slot)
     if not old:
         return NotFound("There is no such slot. Pick a slot from the slots listing.")
     if SlotModel.from_raw_data(old).start_utc <= now:
@@ -301,10 +302,11 @@ def cancel(confirmation_number: str, pin: str, *, now: datetime) -> AppointmentM
 
     try:
         run_transaction(write)
-    except TransactWriteError as error:
-        # pynamodb's order: deletes (guard), then updates (appointment, slot).
-        if any(failed_conditions(error)):
-            raise NotActive("This appointment was changed meanwhile. Please reload it.") from error
+    except TransactionRefused as refused:
+        if refused.any_condition_failed():
+            raise NotActive(
+                "This appointment was changed meanwhile. Please reload it."
+            ) from refused
         raise
     appointment.status, appointment.updated_at = CANCELLED, now
     return appointment
@@ -324,6 +326,7 @@ def reschedule(
     if new_start <= now:
         raise SlotPassed("That time has already passed. Please choose a later slot.")
     expires_at = new_start + timedelta(days=settings().purge_after_days)
+    new_slot_item = _slot_item(new_slot)
 
     def write(tx: TransactWrite) -> None:
         tx.update(
@@ -339,7 +342,7 @@ def reschedule(
             condition=_still_holds(appointment),
         )
         _give_back_seat(tx, old_slot)
-        _take_seat(tx, new_slot, now)
+        _take_seat(tx, new_slot_item, now)
         tx.update(
             ApplicantModel(appointment.applicant_key),
             actions=[
@@ -351,13 +354,13 @@ def reschedule(
 
     try:
         run_transaction(write)
-    except TransactWriteError as error:
-        # pynamodb's order: updates as added (appointment, old slot, new slot, guard).
-        failed = failed_conditions(error)
-        if len(failed) == 4 and failed[2]:
-            raise _slot_refusal(error, now) from error
-        if any(failed):
-            raise NotActive("This appointment was changed meanwhile. Please reload it.") from error
+    except TransactionRefused as refused:
+        if refused.condition_failed(new_slot_item):
+            raise _slot_refusal(refused, new_slot_item, now) from refused
+        if refused.any_condition_failed():
+            raise NotActive(
+                "This appointment was changed meanwhile. Please reload it."
+            ) from refused
         raise
     appointment.slot_id, appointment.office_id = str(new_slot), new_slot.office_id
     appointment.start_utc, appointment.status, appointment.updated_at = new_start, RESCHEDULED, now
