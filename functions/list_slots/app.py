@@ -10,8 +10,8 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from appointments import slots
 from appointments.api import documented, lambda_entry, make_resolver, slots_out, utc_now
 from appointments.observability import count
-from appointments.schemas import IsoDate, ServiceCode, SlotsOut
-from appointments.services import Service
+from appointments.schemas import IsoDate, SlotsOut
+from appointments.vocabulary import Service
 
 router = Router()
 
@@ -39,9 +39,9 @@ router = Router()
 def list_slots(
     office_id: Annotated[str, Path(alias="officeId", max_length=64)],
     day: Annotated[IsoDate, Query(alias="date", description="The office's local date")],
-    service: Annotated[ServiceCode, Query()],
+    service: Annotated[Service, Query()],
 ) -> SlotsOut:
-    listing = slots.list_free_slots(office_id, day, Service(service), utc_now())
+    listing = slots.list_free_slots(office_id, day, service, utc_now())
     count("SlotListings")
     return slots_out(listing)
 

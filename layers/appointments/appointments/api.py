@@ -50,6 +50,7 @@ from appointments.schemas import (
 )
 from appointments.slots import DayListing
 from appointments.transactions import raise_if_throttled
+from appointments.vocabulary import AppointmentStatus, Language, OfficeKind, Service
 
 JSON_CONTENT_TYPE = "application/json"
 PIN_HEADER = "X-Appointment-Pin"
@@ -283,12 +284,12 @@ def appointment_out(appointment: AppointmentModel) -> dict[str, Any]:
     time_zone = catalogue.get(appointment.office_id).time_zone
     return AppointmentOut(
         confirmation_number=appointment.confirmation_number,
-        status=appointment.status,  # type: ignore[arg-type]
+        status=AppointmentStatus(appointment.status),
         office_id=appointment.office_id,
-        service=appointment.service,  # type: ignore[arg-type]
+        service=Service(appointment.service),
         slot_id=appointment.slot_id,
         start=appointment.start_utc.astimezone(ZoneInfo(time_zone)),
-        language=appointment.language,  # type: ignore[arg-type]
+        language=Language(appointment.language),
         applicant=Applicant(
             name=appointment.name,
             date_of_birth=appointment.date_of_birth,  # type: ignore[arg-type]
@@ -306,10 +307,10 @@ def office_out(match: OfficeMatch) -> OfficeOut:
     return OfficeOut(
         office_id=office.office_id,
         name=office.name,
-        kind=office.kind,  # type: ignore[arg-type]
+        kind=OfficeKind(office.kind),
         address=AddressOut(**dataclasses.asdict(office.address)),
         time_zone=office.time_zone,
-        services=list(office.services),  # type: ignore[arg-type]
+        services=[Service(service) for service in office.services],
         opening_hours=office.opening_hours,
         distance_miles=match.distance_miles,
     )

@@ -77,7 +77,7 @@ class BookingRequest:
             raise InvalidRequest("slotId belongs to another office than officeId.")
         return cls(
             slot_id=slot_id,
-            service=Service(body.service),
+            service=body.service,
             name=body.applicant.name,
             date_of_birth=body.applicant.date_of_birth,
             phone=normalise_phone(body.applicant.phone),

@@ -28,11 +28,13 @@ from pynamodb.connection import Connection
 from pynamodb.models import Model
 
 from appointments.config import settings
+from appointments.vocabulary import ACTIVE_STATUSES, AppointmentStatus
 
-BOOKED = "booked"
-RESCHEDULED = "rescheduled"
-CANCELLED = "cancelled"
-ACTIVE_STATUSES = (BOOKED, RESCHEDULED)
+__all__ = ["ACTIVE_STATUSES", "BOOKED", "CANCELLED", "RESCHEDULED"]
+
+BOOKED = AppointmentStatus.BOOKED
+RESCHEDULED = AppointmentStatus.RESCHEDULED
+CANCELLED = AppointmentStatus.CANCELLED
 
 _REGION = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
 
@@ -60,10 +62,10 @@ class OfficeModel(Model):
 
     office_id = UnicodeAttribute(hash_key=True)
     name = UnicodeAttribute()
-    kind = UnicodeAttribute()  # field_office | international_office | asylum_office
+    kind = UnicodeAttribute()  # an OfficeKind
     time_zone = UnicodeAttribute()
     address = AddressAttribute()
-    services = ListAttribute[str]()
+    services = ListAttribute[str]()  # Service values
     latitude = NumberAttribute(null=True)
     longitude = NumberAttribute(null=True)
     serves_states = ListAttribute[str](default=list)
@@ -94,12 +96,12 @@ class AppointmentModel(Model):
 
     # Stored as "confirmation": the table's key, named in template.yaml.
     confirmation_number = UnicodeAttribute(hash_key=True, attr_name="confirmation")
-    status = UnicodeAttribute()  # booked | rescheduled | cancelled
+    status = UnicodeAttribute()  # an AppointmentStatus
     office_id = UnicodeAttribute()
-    service = UnicodeAttribute()
+    service = UnicodeAttribute()  # a Service
     slot_id = UnicodeAttribute()
     start_utc = UTCDateTimeAttribute()
-    language = UnicodeAttribute()
+    language = UnicodeAttribute()  # a Language
     name = UnicodeAttribute()
     date_of_birth = UnicodeAttribute()
     phone = UnicodeAttribute()

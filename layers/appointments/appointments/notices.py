@@ -22,9 +22,9 @@ from babel.support import NullTranslations, Translations
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from appointments.offices import Office
-from appointments.services import Service
+from appointments.vocabulary import AppointmentStatus, Language, Service
 
-LANGUAGES = ("en", "es", "fr", "zh", "vi", "ko", "ru", "ar", "ht", "pt", "tl", "pl")
+LANGUAGES = tuple(Language)
 # Babel's locale for each language of the service.
 BABEL_LOCALES = {
     "en": "en_US",
@@ -52,10 +52,10 @@ def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "transla
     return message
 
 
-SUBJECTS = {
-    "booked": N_("Your appointment notice"),
-    "rescheduled": N_("Your appointment was moved"),
-    "cancelled": N_("Your appointment was cancelled"),
+SUBJECTS: dict[str, str] = {
+    AppointmentStatus.BOOKED: N_("Your appointment notice"),
+    AppointmentStatus.RESCHEDULED: N_("Your appointment was moved"),
+    AppointmentStatus.CANCELLED: N_("Your appointment was cancelled"),
 }
 
 SERVICE_NAMES = {
@@ -211,7 +211,9 @@ class RenderedMail:
 def render_mail(data: NoticeInput, office: Office, link: str, link_days: int) -> RenderedMail:
     """The e-mail with the notice's download link, in the appointment's language."""
     notice = notice_for(data, office)
-    subject = _translations(notice.language).gettext(SUBJECTS.get(data.status, SUBJECTS["booked"]))
+    subject = _translations(notice.language).gettext(
+        SUBJECTS.get(data.status, SUBJECTS[AppointmentStatus.BOOKED])
+    )
     mail = Mail(
         language=notice.language,
         direction=notice.direction,

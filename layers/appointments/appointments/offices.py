@@ -19,10 +19,11 @@ import zipcodes
 from appointments.config import settings
 from appointments.errors import InvalidRequest, NotFound
 from appointments.models import AddressAttribute, OfficeModel
+from appointments.vocabulary import OfficeKind
 
-FIELD_OFFICE = "field_office"
-INTERNATIONAL_OFFICE = "international_office"
-ASYLUM_OFFICE = "asylum_office"
+FIELD_OFFICE = OfficeKind.FIELD_OFFICE
+INTERNATIONAL_OFFICE = OfficeKind.INTERNATIONAL_OFFICE
+ASYLUM_OFFICE = OfficeKind.ASYLUM_OFFICE
 DOMESTIC_KINDS = frozenset({FIELD_OFFICE, ASYLUM_OFFICE})
 EARTH_RADIUS_MILES = 3958.8
 WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

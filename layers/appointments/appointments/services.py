@@ -9,20 +9,12 @@ asylum office that holds the case, which the receipt number's prefix identifies 
 from __future__ import annotations
 
 import re
-from enum import StrEnum
 
 from appointments.errors import CaseNotPendingHere, CaseNumberRequired, ServiceNotOffered
 from appointments.offices import Office
+from appointments.vocabulary import Service
 
-
-class Service(StrEnum):
-    ADIT_STAMP = "adit-stamp"
-    EMERGENCY_ADVANCE_PAROLE = "emergency-advance-parole"
-    IMMIGRATION_JUDGE_GRANT = "immigration-judge-grant"
-    OTHER = "other"
-    ASYLUM = "asylum"
-    NACARA = "nacara"
-    FEAR_SCREENING = "fear-screening"
+__all__ = ["CASE_SERVICES", "Service", "check_service_allowed", "check_service_offered"]
 
 
 CASE_SERVICES = frozenset({Service.ASYLUM, Service.NACARA, Service.FEAR_SCREENING})
