@@ -16,10 +16,9 @@ from appointments import booking
 from appointments.api import (
     APPOINTMENT_LINKS,
     IDEMPOTENCY_HEADER,
+    api_function,
     appointment_out,
     documented,
-    lambda_entry,
-    make_resolver,
     utc_now,
 )
 from appointments.observability import count
@@ -52,5 +51,4 @@ def book_appointment(
     )
 
 
-app = make_resolver(router)
-lambda_handler = lambda_entry(app)
+lambda_handler = api_function(router)

@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Header
 
 from appointments import access
 from appointments.api import (
-    PIN_HEADER,
     ConfirmationNumberPath,
+    PinHeader,
+    api_function,
     appointment_out,
     documented,
-    lambda_entry,
-    make_resolver,
     utc_now,
 )
 from appointments.observability import count
-from appointments.schemas import AppointmentOut, Pin
+from appointments.schemas import AppointmentOut
 
 router = Router()
 
@@ -29,13 +27,10 @@ router = Router()
     operation_id="getAppointment",
     responses=documented(200, AppointmentOut, "The appointment"),
 )
-def get_appointment(
-    confirmation_number: ConfirmationNumberPath, pin: Annotated[Pin, Header(alias=PIN_HEADER)]
-) -> dict[str, Any]:
+def get_appointment(confirmation_number: ConfirmationNumberPath, pin: PinHeader) -> dict[str, Any]:
     appointment = access.authenticate(confirmation_number, pin, utc_now())
     count("AppointmentsViewed")
     return appointment_out(appointment)
 
 
-app = make_resolver(router)
-lambda_handler = lambda_entry(app)
+lambda_handler = api_function(router)

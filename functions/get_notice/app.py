@@ -7,20 +7,18 @@ from typing import Annotated, Literal
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Header, Query
+from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from appointments import access, notice_files
 from appointments.api import (
-    PIN_HEADER,
     ConfirmationNumberPath,
-    lambda_entry,
-    make_resolver,
+    PinHeader,
+    api_function,
     redirect,
     redirected,
     utc_now,
 )
 from appointments.observability import count
-from appointments.schemas import Pin
 
 router = Router()
 
@@ -33,7 +31,7 @@ router = Router()
 )
 def get_notice(
     confirmation_number: ConfirmationNumberPath,
-    pin: Annotated[Pin, Header(alias=PIN_HEADER)],
+    pin: PinHeader,
     file_format: Annotated[Literal["pdf", "html"], Query(alias="format")] = "pdf",
 ) -> Response[str]:
     appointment = access.authenticate(confirmation_number, pin, utc_now())
@@ -42,5 +40,4 @@ def get_notice(
     return redirect(location)
 
 
-app = make_resolver(router)
-lambda_handler = lambda_entry(app)
+lambda_handler = api_function(router)

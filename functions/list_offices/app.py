@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from appointments import offices
-from appointments.api import documented, lambda_entry, make_resolver, office_out
+from appointments.api import api_function, documented, office_out
 from appointments.observability import count
 from appointments.schemas import OfficesOut
 
@@ -43,5 +43,4 @@ def list_offices(
     return OfficesOut(offices=[office_out(match) for match in matches])
 
 
-app = make_resolver(router)
-lambda_handler = lambda_entry(app)
+lambda_handler = api_function(router)

@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
 from appointments import slots
-from appointments.api import documented, lambda_entry, make_resolver, slots_out, utc_now
+from appointments.api import api_function, documented, slots_out, utc_now
 from appointments.observability import count
 from appointments.schemas import IsoDate, SlotsOut
 from appointments.vocabulary import Service
@@ -46,5 +46,4 @@ def list_slots(
     return slots_out(listing)
 
 
-app = make_resolver(router)
-lambda_handler = lambda_entry(app)
+lambda_handler = api_function(router)

@@ -12,7 +12,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from appointments import lookup
-from appointments.api import documented, lambda_entry, make_resolver, utc_now
+from appointments.api import api_function, documented, utc_now
 from appointments.observability import count
 from appointments.schemas import LookupIn, LookupOut
 
@@ -42,5 +42,4 @@ def lookup_appointment(body: LookupIn) -> Response[dict[str, Any]]:
     )
 
 
-app = make_resolver(router)
-lambda_handler = lambda_entry(app)
+lambda_handler = api_function(router)

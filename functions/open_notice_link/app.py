@@ -7,7 +7,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from appointments import notice_files
-from appointments.api import lambda_entry, make_resolver, redirect, redirected, utc_now
+from appointments.api import api_function, redirect, redirected, utc_now
 from appointments.observability import count
 
 router = Router()
@@ -25,5 +25,4 @@ def open_notice_link(token: str) -> Response[str]:
     return redirect(location)
 
 
-app = make_resolver(router)
-lambda_handler = lambda_entry(app)
+lambda_handler = api_function(router)

@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Header
 
 from appointments import booking
 from appointments.api import (
-    PIN_HEADER,
     ConfirmationNumberPath,
+    PinHeader,
+    api_function,
     appointment_out,
     documented,
-    lambda_entry,
-    make_resolver,
     utc_now,
 )
 from appointments.observability import count
-from appointments.schemas import AppointmentOut, Pin, RescheduleIn
+from appointments.schemas import AppointmentOut, RescheduleIn
 from appointments.slots import SlotId
 
 router = Router()
@@ -33,7 +31,7 @@ router = Router()
 def reschedule_appointment(
     confirmation_number: ConfirmationNumberPath,
     body: RescheduleIn,
-    pin: Annotated[Pin, Header(alias=PIN_HEADER)],
+    pin: PinHeader,
 ) -> dict[str, Any]:
     new_slot = SlotId.parse(body.slot_id)
     appointment = booking.reschedule(confirmation_number, pin, new_slot, now=utc_now())
@@ -41,5 +39,4 @@ def reschedule_appointment(
     return appointment_out(appointment)
 
 
-app = make_resolver(router)
-lambda_handler = lambda_entry(app)
+lambda_handler = api_function(router)

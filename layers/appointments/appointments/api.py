@@ -25,7 +25,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
-from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.event_handler.openapi.params import Header, Path
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.event_handler.types import EventHandlerInstance
 from aws_lambda_powertools.logging import correlation_paths
@@ -45,6 +45,7 @@ from appointments.schemas import (
     AppointmentOut,
     ErrorOut,
     OfficeOut,
+    Pin,
     SlotOut,
     SlotsOut,
 )
@@ -57,6 +58,8 @@ PIN_HEADER = "X-Appointment-Pin"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 # The confirmation number as the appointment routes name it: /appointments/{confirmationNumber}.
 ConfirmationNumberPath = Annotated[str, Path(alias="confirmationNumber")]
+# The PIN travels only in this header, never in a URL (URLs end up in access logs).
+PinHeader = Annotated[Pin, Header(alias=PIN_HEADER)]
 ERROR_RESPONSES: dict[int, OpenAPIResponse] = {
     status: {
         "description": HTTPStatus(status).phrase,
@@ -264,6 +267,11 @@ def make_resolver(*routers: Router) -> APIGatewayRestResolver:
 
 
 Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
+
+
+def api_function(router: Router) -> Handler:
+    """The Lambda entry point of an API function serving `router`."""
+    return lambda_entry(make_resolver(router))
 
 
 def lambda_entry(app: APIGatewayRestResolver) -> Handler:

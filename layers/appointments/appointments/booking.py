@@ -48,6 +48,8 @@ from appointments.models import (
     ApplicantModel,
     AppointmentModel,
     SlotModel,
+    guard_expiry,
+    purge_time,
 )
 from appointments.offices import catalogue
 from appointments.schemas import BookingIn
@@ -114,8 +116,7 @@ def book(request: BookingRequest, *, idempotency_key: str | None, now: datetime)
     office = catalogue.get(request.slot_id.office_id)
     check_service_allowed(office, request.service, request.case_number)
     start = request.slot_id.start(office.time_zone).astimezone(UTC)
-    if start <= now:
-        raise SlotPassed("That time has already passed. Please choose a later slot.")
+    _refuse_if_passed(start, now)
 
     for _ in range(CONFIRMATION_ATTEMPTS):
         confirmation_number, pin = _credentials(idempotency_key)
@@ -185,7 +186,7 @@ def _new_appointment(
         created_at=now,
         updated_at=now,
         pin_failures=0,
-        expires_at=start + timedelta(days=settings().purge_after_days),
+        expires_at=purge_time(start),
     )
 
 
@@ -196,7 +197,7 @@ def _guard_for(appointment: AppointmentModel, phone: str) -> ApplicantModel:
         phone_digest=phone_digest(phone),
         active_until=appointment.start_utc,
         lookup_count=0,
-        expires_at=appointment.start_utc + timedelta(days=1),
+        expires_at=guard_expiry(appointment.start_utc),
     )
 
 
@@ -243,13 +244,23 @@ def _claim_seat(
     _take_seat(tx, slot, now)
 
 
+def _slot_passed() -> SlotPassed:
+    return SlotPassed("That time has already passed. Please choose a later slot.")
+
+
+def _refuse_if_passed(start: datetime, now: datetime) -> None:
+    """A slot that has started can no longer be booked (the slot update checks it again)."""
+    if start <= now:
+        raise _slot_passed()
+
+
 def _slot_refusal(refused: TransactionRefused, slot: SlotModel, now: datetime) -> AppointmentError:
     """Why the slot update's condition failed, from the slot DynamoDB returned (ALL_OLD)."""
     old = refused.item_held(slot)
     if not old:
         return NotFound("There is no such slot. Pick a slot from the slots listing.")
     if SlotModel.from_raw_data(old).start_utc <= now:
-        return SlotPassed("That time has already passed. Please choose a later slot.")
+        return _slot_passed()
     return SlotFull("That time was just taken. Please choose another slot.")
 
 
@@ -323,9 +334,8 @@ def reschedule(
     office = catalogue.get(new_slot.office_id)
     check_service_allowed(office, Service(appointment.service), appointment.case_number)
     new_start = new_slot.start(office.time_zone).astimezone(UTC)
-    if new_start <= now:
-        raise SlotPassed("That time has already passed. Please choose a later slot.")
-    expires_at = new_start + timedelta(days=settings().purge_after_days)
+    _refuse_if_passed(new_start, now)
+    expires_at = purge_time(new_start)
     new_slot_item = _slot_item(new_slot)
 
     def write(tx: TransactWrite) -> None:
@@ -347,7 +357,7 @@ def reschedule(
             ApplicantModel(appointment.applicant_key),
             actions=[
                 ApplicantModel.active_until.set(new_start),
-                ApplicantModel.expires_at.set(new_start + timedelta(days=1)),
+                ApplicantModel.expires_at.set(guard_expiry(new_start)),
             ],
             condition=ApplicantModel.confirmation_number == appointment.confirmation_number,
         )

@@ -13,6 +13,7 @@ Tables and their access patterns (the README has the full picture):
 from __future__ import annotations
 
 import os
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -37,6 +38,18 @@ RESCHEDULED = AppointmentStatus.RESCHEDULED
 CANCELLED = AppointmentStatus.CANCELLED
 
 _REGION = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+
+
+def purge_time(start: datetime) -> datetime:
+    """When DynamoDB's TTL deletes an item about an appointment time (the appointment and its
+    personal data, a slot): PURGE_AFTER_DAYS after that time."""
+    return start + timedelta(days=settings().purge_after_days)
+
+
+def guard_expiry(start: datetime) -> datetime:
+    """When an applicant's guard item is deleted: a day after its appointment (it stops
+    counting at the appointment time already, see ApplicantModel.active_until)."""
+    return start + timedelta(days=1)
 
 
 class _Meta:

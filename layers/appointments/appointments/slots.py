@@ -15,9 +15,8 @@ from zoneinfo import ZoneInfo
 from pynamodb.exceptions import PutError, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from appointments.config import settings
 from appointments.errors import InvalidRequest
-from appointments.models import SlotModel, transaction_connection
+from appointments.models import SlotModel, purge_time, transaction_connection
 from appointments.offices import Office, catalogue
 from appointments.services import Service, check_service_offered
 
@@ -140,7 +139,7 @@ def new_slot(office: Office, day: date, start: str) -> SlotModel:
         start_utc=start_utc,
         capacity=office.capacity,
         booked=0,
-        expires_at=start_utc + timedelta(days=settings().purge_after_days),
+        expires_at=purge_time(start_utc),
     )
 
 
