@@ -19,7 +19,7 @@ os.environ.update(
         "APPOINTMENTS_TABLE": "test-AppointmentsTable",
         "APPLICANTS_TABLE": "test-ApplicantsTable",
         "SERVICE_SECRET_NAME": "test/service-secret",
-        "LETTERS_BUCKET": "test-letters",
+        "NOTICES_BUCKET": "test-notices",
         "POWERTOOLS_METRICS_NAMESPACE": "Appointments",
         "POWERTOOLS_SERVICE_NAME": "appointments",
         "POWERTOOLS_LOG_LEVEL": "INFO",

@@ -23,10 +23,10 @@ from zoneinfo import ZoneInfo
 import boto3
 from aws_lambda_powertools.utilities import parameters
 
-from appointments import booking, letters
+from appointments import booking, notice_files
 from appointments.business_days import is_business_day
-from appointments.letters import letter_prefix
 from appointments.models import ALL_MODELS, AppointmentModel, SlotModel, transaction_connection
+from appointments.notice_files import notice_prefix
 from appointments.notices import NoticeInput
 from appointments.offices import (
     Office,
@@ -156,8 +156,8 @@ def reset_connections() -> None:
     transaction_connection.cache_clear()
     catalogue.invalidate()
     parameters.clear_caches()
-    letters._s3.cache_clear()
-    letters._ses.cache_clear()
+    notice_files._s3.cache_clear()
+    notice_files._ses.cache_clear()
     parameters.base.DEFAULT_PROVIDERS.clear()  # type: ignore[attr-defined]
 
 
@@ -298,7 +298,7 @@ def sample_offices() -> dict[str, Office]:
 def sample_notice(language: str = "en", **changes: object) -> NoticeInput:
     """A notice for the sample catalogue's Honolulu office, on Friday 27 November 2026."""
     fields: dict[str, object] = {
-        "confirmation": "7K2M9QX4TR8",
+        "confirmation_number": "7K2M9QX4TR8",
         "status": "booked",
         "name": "María José García-López",
         "service": "adit-stamp",
@@ -419,7 +419,7 @@ def stream_record(
         "eventSource": "aws:dynamodb",
         "eventSourceARN": "arn:aws:dynamodb:us-east-1:123456789012:table/test/stream/1",
         "dynamodb": {
-            "Keys": {"confirmation": {"S": item.confirmation}},
+            "Keys": {"confirmation": {"S": item.confirmation_number}},
             "SequenceNumber": f"{next(_stream_sequence):021d}",
             "StreamViewType": "NEW_AND_OLD_IMAGES",
             **images,
@@ -427,10 +427,10 @@ def stream_record(
     }
 
 
-def stored_keys(confirmation: str) -> list[str]:
-    """The keys of the letters stored for the appointment."""
+def stored_keys(confirmation_number: str) -> list[str]:
+    """The keys of the notices stored for the appointment."""
     listed = boto3.client("s3").list_objects_v2(
-        Bucket="test-letters", Prefix=letter_prefix(confirmation)
+        Bucket="test-notices", Prefix=notice_prefix(confirmation_number)
     )
     return sorted(item["Key"] for item in listed.get("Contents", []))
 
@@ -456,7 +456,7 @@ def ask_for_the_lost_notice(appointment: AppointmentModel) -> AppointmentModel:
         "/appointments/lookup",
         body={"name": "Maria Garcia", "dateOfBirth": "1985-04-12", "phone": "+12025550143"},
     )
-    return AppointmentModel.get(appointment.confirmation)
+    return AppointmentModel.get(appointment.confirmation_number)
 
 
 def deliver(*records: dict[str, Any]) -> dict[str, Any]:

@@ -16,18 +16,13 @@ from appointments import booking
 from appointments.api import (
     APPOINTMENT_LINKS,
     IDEMPOTENCY_HEADER,
+    api_function,
     appointment_out,
     documented,
-    lambda_entry,
-    make_resolver,
     utc_now,
 )
-from appointments.applicants import normalise_phone
-from appointments.errors import InvalidRequest
 from appointments.observability import count
 from appointments.schemas import BookingIn, BookingOut
-from appointments.services import Service, normalise_case_number
-from appointments.slots import SlotId
 
 router = Router()
 
@@ -44,19 +39,7 @@ def book_appointment(
         str | None, Header(alias=IDEMPOTENCY_HEADER, min_length=8, max_length=128)
     ] = None,
 ) -> Response[dict[str, Any]]:
-    slot_id = SlotId.parse(body.slot_id)
-    if slot_id.office_id != body.office_id:
-        raise InvalidRequest("slotId belongs to another office than officeId.")
-    request = booking.BookingRequest(
-        slot_id=slot_id,
-        service=Service(body.service),
-        name=body.applicant.name,
-        date_of_birth=body.applicant.date_of_birth,
-        phone=normalise_phone(body.applicant.phone),
-        email=body.applicant.email,
-        language=body.language,
-        case_number=normalise_case_number(body.case_number) if body.case_number else None,
-    )
+    request = booking.BookingRequest.from_body(body)
     result = booking.book(request, idempotency_key=idempotency_key, now=utc_now())
     count("BookingsReplayed" if result.replayed else "AppointmentsBooked")
     payload = appointment_out(result.appointment) | {"pin": result.pin}
@@ -64,9 +47,8 @@ def book_appointment(
         status_code=201,
         content_type="application/json",
         body=payload,
-        headers={"Location": f"/appointments/{result.appointment.confirmation}"},
+        headers={"Location": f"/appointments/{result.appointment.confirmation_number}"},
     )
 
 
-app = make_resolver(router)
-lambda_handler = lambda_entry(app)
+lambda_handler = api_function(router)

@@ -1,40 +1,38 @@
-"""DELETE /appointments/{confirmation}: cancel; the seat is free again at once."""
+"""DELETE /appointments/{confirmationNumber}: cancel; the seat is free again at once."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Header
 
 from appointments import booking
 from appointments.api import (
-    PIN_HEADER,
+    ConfirmationNumberPath,
+    PinHeader,
+    api_function,
     appointment_out,
     documented,
-    lambda_entry,
-    make_resolver,
     utc_now,
 )
 from appointments.observability import count
-from appointments.schemas import AppointmentOut, Pin
+from appointments.schemas import AppointmentOut
 
 router = Router()
 
 
 @router.delete(
-    "/appointments/<confirmation>",
+    "/appointments/<confirmationNumber>",
     summary="Cancel an appointment",
     operation_id="cancelAppointment",
     responses=documented(200, AppointmentOut, "Cancelled"),
 )
 def cancel_appointment(
-    confirmation: str, pin: Annotated[Pin, Header(alias=PIN_HEADER)]
+    confirmation_number: ConfirmationNumberPath, pin: PinHeader
 ) -> dict[str, Any]:
-    appointment = booking.cancel(confirmation, pin, now=utc_now())
+    appointment = booking.cancel(confirmation_number, pin, now=utc_now())
     count("AppointmentsCancelled")
     return appointment_out(appointment)
 
 
-app = make_resolver(router)
-lambda_handler = lambda_entry(app)
+lambda_handler = api_function(router)

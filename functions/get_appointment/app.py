@@ -1,40 +1,36 @@
-"""GET /appointments/{confirmation}: the appointment, for the holder of its PIN."""
+"""GET /appointments/{confirmationNumber}: the appointment, for the holder of its PIN."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Header
 
 from appointments import access
 from appointments.api import (
-    PIN_HEADER,
+    ConfirmationNumberPath,
+    PinHeader,
+    api_function,
     appointment_out,
     documented,
-    lambda_entry,
-    make_resolver,
     utc_now,
 )
 from appointments.observability import count
-from appointments.schemas import AppointmentOut, Pin
+from appointments.schemas import AppointmentOut
 
 router = Router()
 
 
 @router.get(
-    "/appointments/<confirmation>",
+    "/appointments/<confirmationNumber>",
     summary="View an appointment",
     operation_id="getAppointment",
     responses=documented(200, AppointmentOut, "The appointment"),
 )
-def get_appointment(
-    confirmation: str, pin: Annotated[Pin, Header(alias=PIN_HEADER)]
-) -> dict[str, Any]:
-    appointment = access.authenticate(confirmation, pin, utc_now())
+def get_appointment(confirmation_number: ConfirmationNumberPath, pin: PinHeader) -> dict[str, Any]:
+    appointment = access.authenticate(confirmation_number, pin, utc_now())
     count("AppointmentsViewed")
     return appointment_out(appointment)
 
 
-app = make_resolver(router)
-lambda_handler = lambda_entry(app)
+lambda_handler = api_function(router)

@@ -8,8 +8,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from appointments import offices
-from appointments.api import documented, lambda_entry, make_resolver, office_out
-from appointments.errors import InvalidRequest
+from appointments.api import api_function, documented, office_out
 from appointments.observability import count
 from appointments.schemas import OfficesOut
 
@@ -39,15 +38,9 @@ def list_offices(
     zip_code: Annotated[str | None, Query(alias="zip", pattern=r"^\d{5}$")] = None,
     country: Annotated[str | None, Query(pattern=r"^[A-Za-z]{2}$")] = None,
 ) -> OfficesOut:
-    if (zip_code is None) == (country is None):
-        raise InvalidRequest("Give exactly one of 'zip' (US ZIP code) or 'country' (ISO code).")
-    if zip_code is not None:
-        matches = offices.offices_for_zip(zip_code)
-    else:
-        matches = offices.offices_for_country(country or "")
+    matches = offices.find_offices(zip_code=zip_code, country=country)
     count("OfficeSearches")
     return OfficesOut(offices=[office_out(match) for match in matches])
 
 
-app = make_resolver(router)
-lambda_handler = lambda_entry(app)
+lambda_handler = api_function(router)

@@ -6,23 +6,18 @@ details matched an appointment.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from appointments import lookup
-from appointments.api import documented, lambda_entry, make_resolver, utc_now
-from appointments.applicants import normalise_phone
-from appointments.errors import InvalidRequest
+from appointments.api import api_function, documented, utc_now
 from appointments.observability import count
 from appointments.schemas import LookupIn, LookupOut
 
 router = Router()
 
-# Long enough to cover a matching lookup's extra writes, so timing tells nothing either.
-RESPONSE_FLOOR_SECONDS = 0.4
 ANSWER = LookupOut(
     message=(
         "If these details match an upcoming appointment, its notice is being sent again "
@@ -38,16 +33,7 @@ ANSWER = LookupOut(
     responses=documented(202, LookupOut, "Accepted"),
 )
 def lookup_appointment(body: LookupIn) -> Response[dict[str, Any]]:
-    started = time.monotonic()
-    try:
-        phone = normalise_phone(body.phone)
-    except InvalidRequest:
-        phone = None  # an unreadable phone matches nothing, and the answer must not differ
-    try:
-        if phone is not None:
-            lookup.request_notice(body.name, body.date_of_birth, phone, now=utc_now())
-    finally:  # a throttled lookup (429) takes the same time too
-        time.sleep(max(0.0, RESPONSE_FLOOR_SECONDS - (time.monotonic() - started)))
+    lookup.request_notice_quietly(body.name, body.date_of_birth, body.phone, now=utc_now())
     count("NoticeLookups")
     return Response(
         status_code=202,
@@ -56,5 +42,4 @@ def lookup_appointment(body: LookupIn) -> Response[dict[str, Any]]:
     )
 
 
-app = make_resolver(router)
-lambda_handler = lambda_entry(app)
+lambda_handler = api_function(router)

@@ -1,14 +1,12 @@
-"""Triggered by the appointments table's stream: renders the notice of every new version of
-an appointment (booked, rescheduled, cancelled) to S3 and e-mails its download link to the
-address on file (again when a lost notice is asked for), and deletes the letters when
-DynamoDB's TTL purges the appointment.
+"""Triggered by the appointments table's stream: keeps each appointment's notice in step with
+it (notice_files.follow_change): renders every new version to S3 and e-mails its download
+link, again when a lost notice is asked for, and deletes the notices when DynamoDB's TTL
+purges the appointment.
 
 Records are processed one by one with a partial batch response: a record that fails is
 retried (and finally sent to the dead-letter queue) without blocking or losing the others.
-Every step can be repeated: a retried record writes the same letter again and mails it unless
-the mail was already accepted by SES, so a fault anywhere loses no mail (at worst it is sent
-twice). A failure is logged by type and stack only: records, and SES's refusals, carry
-names and addresses.
+A failure is logged by type and stack only: records, and SES's refusals, carry names and
+addresses.
 """
 
 from __future__ import annotations
@@ -22,14 +20,10 @@ from aws_lambda_powertools.utilities.batch import (
     process_partial_response,
 )
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import (
-    DynamoDBRecord,
-    DynamoDBRecordEventName,
-)
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from appointments import letters
-from appointments.models import AppointmentModel
+from appointments import notice_files
 from appointments.observability import count, log_unexpected, logger, metrics
 
 # A whole failed batch is reported like a partial one rather than raised: the batch
@@ -37,48 +31,19 @@ from appointments.observability import count, log_unexpected, logger, metrics
 processor = BatchProcessor(
     event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False
 )
-# A new notice is due when one of these changed; other changes (PIN failures, the letter
-# bookkeeping itself) leave the notice as it is.
-NOTICE_FIELDS = ("status", "slot_id", "start_utc", "office_id", "language", "name")
-
-
-def _image(record: DynamoDBRecord, which: str) -> dict[str, Any] | None:
-    image: dict[str, Any] | None = record.raw_event["dynamodb"].get(which)
-    return image
 
 
 def handle_record(record: DynamoDBRecord) -> None:
+    images = record.raw_event["dynamodb"]
     try:
-        _handle(record)
+        work = notice_files.follow_change(
+            images.get("OldImage"), images.get("NewImage"), datetime.now(UTC)
+        )
     except Exception as error:
         log_unexpected(error, "notice record failed")
         raise
-
-
-def _handle(record: DynamoDBRecord) -> None:
-    new_image, old_image = _image(record, "NewImage"), _image(record, "OldImage")
-    if record.event_name == DynamoDBRecordEventName.REMOVE and old_image:
-        deleted = letters.delete_letters(old_image["confirmation"]["S"])
-        count("LettersDeleted", deleted)
-        return
-    if not new_image:
-        return
-    changed = old_image is None or any(
-        new_image.get(field) != old_image.get(field) for field in NOTICE_FIELDS
-    )
-    requested = old_image is not None and new_image.get("notice_requested_at") != old_image.get(
-        "notice_requested_at"
-    )
-    if not (changed or requested):
-        return
-    appointment = AppointmentModel.from_raw_data(new_image)
-    # A lost notice asked for again is the current letter, unless there is none yet.
-    letter = None if changed else letters.current_letter(appointment)
-    if letter is None:
-        letter = letters.render_letter(appointment)
-        count("NoticesRendered")
-    if letters.mail_letter(appointment, letter, datetime.now(UTC)):
-        count("NoticesMailed")
+    for metric, value in work.metrics().items():
+        count(metric, value)
 
 
 @logger.inject_lambda_context

@@ -37,7 +37,7 @@ MAX_PAYLOAD_BYTES = 10 * 1024 * 1024
 @dataclass(frozen=True)
 class Route:
     method: str  # upper case, or "ANY"
-    path: str  # as in the template, e.g. /appointments/{confirmation}
+    path: str  # as in the template, e.g. /appointments/{confirmationNumber}
     function: str  # logical id
     pattern: re.Pattern[str]
 

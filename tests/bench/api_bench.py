@@ -119,7 +119,10 @@ def measure(endpoint_url: str, day: str) -> list[tuple[str, list[float], list[fl
             ),
         )
         assert response.status == 201, response.body
-        return {"confirmation": response.body["confirmationNumber"], "pin": response.body["pin"]}
+        return {
+            "confirmation_number": response.body["confirmationNumber"],
+            "pin": response.body["pin"],
+        }
 
     def bare_booking_transaction() -> None:
         key = uuid.uuid4().hex
@@ -160,7 +163,7 @@ def measure(endpoint_url: str, day: str) -> list[tuple[str, list[float], list[fl
     call("GET", f"/appointments/{warm['confirmation']}", headers={"X-Appointment-Pin": warm["pin"]})
     stored = client.get_item(
         TableName=TABLE_NAMES["AppointmentsTable"],
-        Key={"confirmation": {"S": warm["confirmation"]}},
+        Key={"confirmation": {"S": warm["confirmation_number"]}},
         ConsistentRead=True,
     )["Item"]
 
@@ -169,7 +172,7 @@ def measure(endpoint_url: str, day: str) -> list[tuple[str, list[float], list[fl
         try:
             client.update_item(
                 TableName=TABLE_NAMES["AppointmentsTable"],
-                Key={"confirmation": {"S": warm["confirmation"]}},
+                Key={"confirmation": {"S": warm["confirmation_number"]}},
                 UpdateExpression="ADD pin_failures :one SET locked_until = :until",
                 ConditionExpression=(
                     "attribute_exists(confirmation) AND pin_hash <> :guess "

@@ -1,4 +1,4 @@
-"""`make bench` (notices part): letters per second, HTML and PDF separately, all 12 languages."""
+"""`make bench` (notices part): notices per second, HTML and PDF separately, all 12 languages."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ def main() -> None:
     rows = []
     for language in LANGUAGES:
         data = NoticeInput(
-            confirmation="7K2M9QX4TR8",
+            confirmation_number="7K2M9QX4TR8",
             status="booked",
             name="María José García-López",
             service="adit-stamp",

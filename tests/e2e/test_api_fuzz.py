@@ -1,6 +1,6 @@
 """The running local stack against its own OpenAPI document, with schemathesis: every phase
 (examples, coverage, fuzzing, and the stateful phase that follows the document's links from
-offices to slots to a booking and on to its view, letter, reschedule and cancel), every check,
+offices to slots to a booking and on to its view, notice, reschedule and cancel), every check,
 a fixed seed and a budget of seconds."""
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ CONFIG = Path(__file__).with_name("schemathesis.toml")
 SCHEMATHESIS = Path(sys.executable).with_name("st")
 # The checks that do not apply to this API, and why:
 NOT_APPLICABLE = [
-    # DELETE /appointments/{confirmation} cancels: the appointment stays viewable by the holder
-    # of its PIN, with status "cancelled", until its personal data is purged.
+    # DELETE /appointments/{confirmationNumber} cancels: the appointment stays viewable by the
+    # holder of its PIN, with status "cancelled", until its personal data is purged.
     "use_after_free",
     # API Gateway answers a method that a route does not declare as an unknown route (its
     # MISSING_AUTHENTICATION_TOKEN gateway response, 404 not_found in the template), not 405.

@@ -30,7 +30,7 @@ def test_local_pages_outbox_openapi_and_docs(shared_stack: RunningStack) -> None
     docs = httpx.get(f"{stack.url}/_local/docs", timeout=10)
     assert outbox.status_code == 200
     assert "Local outbox" in outbox.text
-    assert "/appointments/{confirmation}" in document.json()["paths"]
+    assert "/appointments/{confirmationNumber}" in document.json()["paths"]
     assert docs.status_code == 200
     assert "SwaggerUIBundle" in docs.text
     assert "<script src=" not in docs.text  # the assets are inlined: nothing is fetched
@@ -55,7 +55,7 @@ def test_a_booking_gets_a_printable_notice_to_download(shared_stack: RunningStac
     booked = api.post(
         "/appointments", json=booking_body(slot, applicant=applicant(phone="+12125550143"))
     ).json()
-    path = f"/appointments/{booked['confirmationNumber']}/letter"
+    path = f"/appointments/{booked['confirmationNumber']}/notice"
     pin = {"X-Appointment-Pin": booked["pin"]}
     # When its notice has been rendered from the table's stream
     deadline = time.monotonic() + 60
@@ -71,7 +71,7 @@ def test_a_booking_gets_a_printable_notice_to_download(shared_stack: RunningStac
     # And the e-mail in the outbox links to the API, which leads to the same notice
     mails = api.get("/_local/outbox.json").json()
     mail = next(m for m in mails if booked["confirmationNumber"] in (m["html"] or m["text"]))
-    (link,) = [url for url in mail["links"] if "/letters/" in url]
+    (link,) = [url for url in mail["links"] if "/notices/" in url]
     assert link.startswith(stack.url)
     emailed = httpx.get(link, timeout=30, follow_redirects=True)
     assert emailed.content.startswith(b"%PDF")

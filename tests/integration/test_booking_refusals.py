@@ -1,5 +1,6 @@
 """Booking refusals on DynamoDB Local: every failed condition of the booking transaction is
-reported, in pynamodb's order, so the slot's refusal is answered before the applicant's."""
+reported, and each is read by the item it belongs to, so the slot's refusal is answered
+before the applicant's."""
 
 from __future__ import annotations
 
@@ -8,8 +9,12 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
+from pynamodb.transactions import TransactWrite
 
+from appointments.models import ApplicantModel, SlotModel
 from appointments.offices import Office
+from appointments.slots import SlotId
+from appointments.transactions import TransactionRefused, run_transaction
 from tests.helpers import (
     applicant,
     booking_body,
@@ -75,3 +80,25 @@ def test_bookable_slot_and_booked_applicant_is_already_booked(
     assert reasons == [["None", "ConditionalCheckFailed", "None"]]
     assert (response.status, response.body["error"]) == (409, "already_booked")
     assert "new-york" not in response.body["message"]
+
+
+def test_a_refusal_is_read_by_item_whatever_order_the_items_were_sent_in(
+    slots: list[dict[str, Any]],
+) -> None:
+    # Given a free slot, and an applicant guard that does not exist
+    slot_id = SlotId.parse(slots[0]["slotId"])
+    slot = SlotModel(slot_id.office_day, slot_id.start_time)
+    guard = ApplicantModel("nobody-has-this-key")
+
+    def write(tx: TransactWrite) -> None:
+        tx.update(slot, actions=[SlotModel.booked.add(0)], condition=SlotModel.booked >= 0)
+        tx.delete(guard, condition=ApplicantModel.applicant_key.exists())
+
+    # When a transaction whose last item's condition fails is sent (pynamodb sends deletes
+    # before updates, so that item goes first)
+    with cancellation_reasons() as reasons, pytest.raises(TransactionRefused) as refused:
+        run_transaction(write)
+    # Then the refusal names the guard, not the slot
+    assert reasons == [["ConditionalCheckFailed", "None"]]
+    assert refused.value.condition_failed(guard)
+    assert not refused.value.condition_failed(slot)

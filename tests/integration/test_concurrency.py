@@ -55,12 +55,12 @@ def test_hundred_parallel_bookings_fill_capacity_three_exactly(
 
 
 def cancel(result: booking.Booking) -> Any:
-    return booking.cancel(result.appointment.confirmation, result.pin, now=datetime.now(UTC))
+    return booking.cancel(result.appointment.confirmation_number, result.pin, now=datetime.now(UTC))
 
 
 def reschedule(result: booking.Booking, to: SlotId) -> Any:
     return booking.reschedule(
-        result.appointment.confirmation, result.pin, to, now=datetime.now(UTC)
+        result.appointment.confirmation_number, result.pin, to, now=datetime.now(UTC)
     )
 
 
@@ -117,7 +117,7 @@ def test_one_appointment_rescheduled_to_many_slots_at_once_holds_one_seat(
     # When it is moved to six different slots at once (later moves may chain after earlier ones)
     outcomes = run_in_parallel([lambda t=t: reschedule(result, t) for t in targets])
     # Then it holds exactly one seat, in the slot the appointment names
-    final = access.find(result.appointment.confirmation)
+    final = access.find(result.appointment.confirmation_number)
     assert outcomes["ok"] >= 1
     assert outcomes["ok"] + outcomes["not_active"] == len(targets)
     assert {str(slot): booked_count(slot) for slot in [origin, *targets] if booked_count(slot)} == {
@@ -132,7 +132,7 @@ def test_parallel_retries_with_one_idempotency_key_book_once(offices: dict[str, 
 
     def retry() -> str:
         result = booking.book(same_request, idempotency_key="retry-key-42", now=datetime.now(UTC))
-        return f"{result.appointment.confirmation}/{result.pin}"
+        return f"{result.appointment.confirmation_number}/{result.pin}"
 
     with ThreadPoolExecutor(max_workers=20) as pool:
         answers = set(pool.map(lambda _: retry(), range(20)))
@@ -147,13 +147,13 @@ def wrong_pins(right: str, count: int) -> list[str]:
 
 
 def authenticate(result: booking.Booking, pin: str) -> Any:
-    return access.authenticate(result.appointment.confirmation, pin, datetime.now(UTC))
+    return access.authenticate(result.appointment.confirmation_number, pin, datetime.now(UTC))
 
 
 def view(result: booking.Booking, pin: str) -> ApiResponse:
     return call(
         "GET",
-        f"/appointments/{result.appointment.confirmation}",
+        f"/appointments/{result.appointment.confirmation_number}",
         headers={"X-Appointment-Pin": pin},
     )
 

@@ -27,7 +27,7 @@ def test_a_match_requests_the_notice_three_times_an_hour_and_a_miss_writes_nothi
     # Then the first three matches requested the notice, and the misses created nothing
     assert matches == [True, True, True, False, False]
     assert misses == [False, False]
-    stored = AppointmentModel.get(booked.appointment.confirmation, consistent_read=True)
+    stored = AppointmentModel.get(booked.appointment.confirmation_number, consistent_read=True)
     assert stored.notice_requested_at == now
     assert len(list(ApplicantModel.scan())) == 1
     assert len(list(AppointmentModel.scan())) == 1

@@ -32,7 +32,7 @@ def gateway_routes() -> Any:
 def test_every_api_event_of_the_template_is_a_route(gateway_routes: Any) -> None:
     served = {(route.method, route.path, route.function) for route in gateway_routes}
     assert ("POST", "/appointments", "BookAppointmentFunction") in served
-    assert ("GET", "/appointments/{confirmation}", "GetAppointmentFunction") in served
+    assert ("GET", "/appointments/{confirmationNumber}", "GetAppointmentFunction") in served
     assert len(served) == 9
 
 

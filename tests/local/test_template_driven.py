@@ -33,7 +33,7 @@ def lambda_handler(event, context):
             Destination={"ToAddresses": ["person@example.com"]},
             Message={
                 "Subject": {"Data": "Your notice"},
-                "Body": {"Html": {"Data": '<a href="http://127.0.0.1/letter/abc">Download</a>'}},
+                "Body": {"Html": {"Data": '<a href="http://127.0.0.1/notice/abc">Download</a>'}},
             },
         )
     return {"statusCode": 200, "body": json.dumps({"greeting": os.environ.get("GREETING")})}
@@ -156,8 +156,8 @@ def test_mail_a_function_sends_is_in_the_outbox_with_its_link(
     page = httpx.get(f"{url}/_local/outbox", timeout=10).text
     assert mails[0]["subject"] == "Your notice"
     assert mails[0]["to"] == ["person@example.com"]
-    assert mails[0]["links"] == ["http://127.0.0.1/letter/abc"]
-    assert '<a href="http://127.0.0.1/letter/abc"' in page
+    assert mails[0]["links"] == ["http://127.0.0.1/notice/abc"]
+    assert '<a href="http://127.0.0.1/notice/abc"' in page
 
 
 def test_without_java_dynamodb_is_served_by_moto_with_a_warning(

@@ -9,13 +9,13 @@ from typing import Any
 
 from botocore.awsrequest import AWSResponse, HTTPHeaders
 
-from appointments import letters
+from appointments import notice_files
 from appointments.models import AppointmentModel, SlotModel, transaction_connection
 from tests.helpers import deliver
 
 CLIENTS: dict[str, Callable[[], Any]] = {
-    "s3": letters._s3,
-    "ses": letters._ses,
+    "s3": notice_files._s3,
+    "ses": notice_files._ses,
     "dynamodb": lambda: AppointmentModel._get_connection().connection.client,
     "dynamodb-slots": lambda: SlotModel._get_connection().connection.client,
     "dynamodb-transactions": lambda: transaction_connection().client,

@@ -31,7 +31,7 @@ def aws() -> Iterator[None]:
         reset_connections()
         make_resources()
         create_secret()
-        boto3.client("s3").create_bucket(Bucket="test-letters")
+        boto3.client("s3").create_bucket(Bucket="test-notices")
         boto3.client("ses").verify_email_identity(EmailAddress="notices@example.gov")
         yield
     reset_connections()

@@ -89,9 +89,9 @@ def test_any_raw_body_is_refused_cleanly(raw: str) -> None:
 
 @pytest.mark.usefixtures("open_slots")
 @fuzz
-@given(confirmation=st.text(min_size=1, max_size=40), pin=st.text(max_size=12))
-def test_any_confirmation_and_pin_are_refused_cleanly(confirmation: str, pin: str) -> None:
-    path = "/appointments/" + confirmation.replace("/", "_")
+@given(confirmation_number=st.text(min_size=1, max_size=40), pin=st.text(max_size=12))
+def test_any_confirmation_and_pin_are_refused_cleanly(confirmation_number: str, pin: str) -> None:
+    path = "/appointments/" + confirmation_number.replace("/", "_")
     response = call("GET", path, headers={"X-Appointment-Pin": pin})
     assert response.status in {403, 404, 422}, response.body
     assert set(response.body) == {"error", "message"}

@@ -189,9 +189,9 @@ def test_new_pin_is_six_digits() -> None:
 @pytest.mark.usefixtures("secret")
 def test_pin_hash_does_not_contain_the_pin() -> None:
     # Given a PIN for a confirmation number
-    confirmation, pin = with_check("ABCDEFGHJK"), "123456"
+    confirmation_number, pin = with_check("ABCDEFGHJK"), "123456"
     # When it is hashed
-    hashed = pin_hash(confirmation, pin)
+    hashed = pin_hash(confirmation_number, pin)
     # Then the stored value does not reveal it
     assert hashed != pin
     assert pin not in hashed
@@ -199,8 +199,8 @@ def test_pin_hash_does_not_contain_the_pin() -> None:
 
 @pytest.mark.usefixtures("secret")
 def test_pin_hash_is_stable_for_the_same_confirmation_and_pin() -> None:
-    confirmation = with_check("ABCDEFGHJK")
-    assert pin_hash(confirmation, "123456") == pin_hash(confirmation, "123456")
+    confirmation_number = with_check("ABCDEFGHJK")
+    assert pin_hash(confirmation_number, "123456") == pin_hash(confirmation_number, "123456")
 
 
 @pytest.mark.usefixtures("secret")

@@ -1,4 +1,4 @@
-"""The e-mailed download link: valid, expired, tampered, wrong letter, replaced letter."""
+"""The e-mailed download link: valid, expired, tampered, wrong notice, replaced notice."""
 
 from __future__ import annotations
 
@@ -29,15 +29,15 @@ tokens = settings(
 )
 
 
-def forged(confirmation: str, version: str, expires: str, signature: str) -> str:
+def forged(confirmation_number: str, version: str, expires: str, signature: str) -> str:
     """A token in the service's format, signed by someone without the secret."""
-    payload = f"{confirmation}.{version}.{expires}".encode()
+    payload = f"{confirmation_number}.{version}.{expires}".encode()
     return base64.urlsafe_b64encode(payload).decode().rstrip("=") + "." + signature
 
 
 forged_tokens = st.builds(
     forged,
-    confirmation=st.text(max_size=12),
+    confirmation_number=st.text(max_size=12),
     version=st.text(max_size=20),
     expires=st.integers().map(str) | st.integers(min_value=2**63).map(str) | st.text(max_size=12),
     signature=st.text(alphabet="0123456789abcdef", max_size=43)
@@ -46,9 +46,9 @@ forged_tokens = st.builds(
 
 
 @pytest.mark.usefixtures("aws")
-def test_a_valid_token_names_its_letter() -> None:
+def test_a_valid_token_names_its_notice() -> None:
     claims = read_token(make_token("7K2M9QX4TR8", "20261126T120000Z", NOW, WEEK), NOW)
-    assert (claims.confirmation, claims.version) == ("7K2M9QX4TR8", "20261126T120000Z")
+    assert (claims.confirmation_number, claims.version) == ("7K2M9QX4TR8", "20261126T120000Z")
     assert claims.expires == NOW + WEEK
 
 
@@ -86,7 +86,7 @@ def test_a_forged_token_with_any_expiry_gets_the_tampered_answer(expires: str) -
     # Given a token in the service's format with an unreadable expiry and a made-up signature
     token = forged("7K2M9QX4TR8", "20261126T120000Z", expires, "0" * 43)
     # When its link is opened
-    response = call("GET", f"/letters/{token}")
+    response = call("GET", f"/notices/{token}")
     # Then it is refused exactly like a tampered link
     assert (response.status, response.body) == (403, REFUSED)
 
@@ -95,7 +95,7 @@ def test_a_forged_token_with_any_expiry_gets_the_tampered_answer(expires: str) -
 @tokens
 @given(token=forged_tokens | st.text(alphabet=PATH_SEGMENT, min_size=1, max_size=80))
 def test_any_token_the_service_did_not_sign_gets_the_tampered_answer(token: str) -> None:
-    response = call("GET", f"/letters/{token}")
+    response = call("GET", f"/notices/{token}")
     assert (response.status, response.body) == (403, REFUSED)
 
 
@@ -103,49 +103,49 @@ def test_any_token_the_service_did_not_sign_gets_the_tampered_answer(token: str)
 @tokens
 @given(token=st.text(min_size=1, max_size=80).filter(lambda text: "/" not in text))
 def test_any_text_as_a_token_is_refused_without_a_server_error(token: str) -> None:
-    response = call("GET", f"/letters/{token}")
+    response = call("GET", f"/notices/{token}")
     assert response.status in {403, 404}, response.body
     assert set(response.body) == {"error", "message"}
 
 
 @pytest.mark.usefixtures("open_slots")
-def test_the_link_redirects_to_the_current_letter_even_after_a_reschedule() -> None:
-    # Given a booking with its letter, and the link of that first letter
+def test_the_link_redirects_to_the_current_notice_even_after_a_reschedule() -> None:
+    # Given a booking with its notice, and the link of that first notice
     booked = book()
     first = AppointmentModel.get(booked["confirmationNumber"])
     deliver(stream_record("INSERT", first))
-    rendered = AppointmentModel.get(first.confirmation)
-    assert rendered.letter_version is not None
-    token = make_token(first.confirmation, rendered.letter_version, datetime.now(UTC), WEEK)
-    # When the appointment moves and gets a new letter
+    rendered = AppointmentModel.get(first.confirmation_number)
+    assert rendered.notice_version is not None
+    token = make_token(first.confirmation_number, rendered.notice_version, datetime.now(UTC), WEEK)
+    # When the appointment moves and gets a new notice
     call(
         "PUT",
-        f"/appointments/{first.confirmation}/slot",
+        f"/appointments/{first.confirmation_number}/slot",
         body={"slotId": free_slots()[1]["slotId"]},
         headers={"X-Appointment-Pin": booked["pin"]},
     )
-    moved = AppointmentModel.get(first.confirmation)
+    moved = AppointmentModel.get(first.confirmation_number)
     deliver(stream_record("MODIFY", moved, rendered))
-    response = call("GET", f"/letters/{token}")
-    # Then the old link leads to the new letter
-    current = AppointmentModel.get(first.confirmation)
+    response = call("GET", f"/notices/{token}")
+    # Then the old link leads to the new notice
+    current = AppointmentModel.get(first.confirmation_number)
     assert response.status == 302
-    assert current.letter_key is not None
-    assert current.letter_key in response.headers["location"]
-    assert current.letter_version != rendered.letter_version
+    assert current.notice_key is not None
+    assert current.notice_key in response.headers["location"]
+    assert current.notice_version != rendered.notice_version
 
 
 @pytest.mark.usefixtures("open_slots")
-def test_a_link_naming_a_letter_that_does_not_exist_is_refused() -> None:
+def test_a_link_naming_a_notice_that_does_not_exist_is_refused() -> None:
     booked = book()
     appointment = AppointmentModel.get(booked["confirmationNumber"])
     deliver(stream_record("INSERT", appointment))
-    token = make_token(appointment.confirmation, "99991231T000000Z", datetime.now(UTC), WEEK)
-    response = call("GET", f"/letters/{token}")
+    token = make_token(appointment.confirmation_number, "99991231T000000Z", datetime.now(UTC), WEEK)
+    response = call("GET", f"/notices/{token}")
     assert (response.status, response.body["error"]) == (403, "link_invalid")
 
 
 @pytest.mark.usefixtures("open_slots")
 def test_a_tampered_link_gets_403_and_reveals_nothing() -> None:
-    response = call("GET", "/letters/N0tAReaLT0ken.deadbeef")
+    response = call("GET", "/notices/N0tAReaLT0ken.deadbeef")
     assert (response.status, response.body) == (403, REFUSED)

@@ -23,8 +23,8 @@ def lookup(**overrides: Any):
     return call("POST", "/appointments/lookup", body=body)
 
 
-def notice_requested(confirmation: str) -> bool:
-    return AppointmentModel.get(confirmation).notice_requested_at is not None
+def notice_requested(confirmation_number: str) -> bool:
+    return AppointmentModel.get(confirmation_number).notice_requested_at is not None
 
 
 def test_matching_lookup_requests_the_notice() -> None:
@@ -122,5 +122,7 @@ def test_a_lookup_that_matches_nothing_writes_nothing() -> None:
     lookup(phone="+12025550100")
     lookup(name="Nobody Here")
     assert {item.applicant_key: item.lookup_count for item in ApplicantModel.scan()} == before
-    assert [a.confirmation for a in AppointmentModel.scan()] == [booked["confirmationNumber"]]
+    assert [a.confirmation_number for a in AppointmentModel.scan()] == [
+        booked["confirmationNumber"]
+    ]
     assert not notice_requested(booked["confirmationNumber"])

@@ -75,7 +75,7 @@ def refusal_naming_the_recipient(body: dict[str, str]) -> str:
 
 def test_a_wholly_failed_notice_batch_logs_no_personal_data(everything_logged: Logs) -> None:
     # Given two bookings whose notices both fail: SES refuses Maria's mail, naming her
-    # address, and S3 refuses to store Jean's letter
+    # address, and S3 refuses to store Jean's notice
     maria = book()
     jean = book(free_slots()[1]["slotId"], applicant=JEAN)
     records = [

@@ -1,5 +1,5 @@
-"""A fault at any step of the notice renderer (render, S3, the letter's pointer, SES, the mail's
-mark) loses no mail and makes no second letter: the stream delivers the record again, as
+"""A fault at any step of the notice renderer (render, S3, the notice's pointer, SES, the mail's
+mark) loses no mail and makes no second notice: the stream delivers the record again, as
 Lambda does after a failed record or an invocation that was ended, until it goes through."""
 
 from __future__ import annotations
@@ -36,8 +36,8 @@ FAULTS: dict[str, Callable[[], AbstractContextManager[object]]] = {
     "S3 fails writing the PDF": lambda: answered_with_error(
         "s3", "PutObject", "InternalError", "We encountered an internal error.", status=500, nth=2
     ),
-    "ended after the letter was recorded": lambda: invocation_ends(
-        "dynamodb", "UpdateItem", after=True, naming="letter_key"
+    "ended after the notice was recorded": lambda: invocation_ends(
+        "dynamodb", "UpdateItem", after=True, naming="notice_key"
     ),
     "ended after the mail was recorded": lambda: invocation_ends(
         "dynamodb", "UpdateItem", after=True, naming="mailed_key"
@@ -53,11 +53,11 @@ def test_a_booking_notice_survives_a_fault_at_any_step(fault: str) -> None:
     with FAULTS[fault]():
         # When the stream delivers the record until it goes through
         deliveries = deliver_until_done(record)
-    # Then there is exactly one letter, current, and the applicant got at least one mail
+    # Then there is exactly one notice, current, and the applicant got at least one mail
     assert deliveries == 2  # the fault did happen, once
-    keys = stored_keys(appointment.confirmation)
+    keys = stored_keys(appointment.confirmation_number)
     assert [key.rsplit(".", 1)[1] for key in keys] == ["html", "pdf"]
-    assert AppointmentModel.get(appointment.confirmation).letter_key == keys[1]
+    assert AppointmentModel.get(appointment.confirmation_number).notice_key == keys[1]
     mails = sent_mail()
     assert 1 <= len(mails) <= 2
     assert {mail.destinations["ToAddresses"][0] for mail in mails} == {"maria@example.com"}
@@ -71,13 +71,13 @@ def test_a_lost_notice_request_survives_a_failed_send(fault: str) -> None:
     # Given a booking whose notice went out, then a lookup asking for it again
     _, appointment = booked_appointment()
     deliver_until_done(stream_record("INSERT", appointment))
-    rendered = AppointmentModel.get(appointment.confirmation)
+    rendered = AppointmentModel.get(appointment.confirmation_number)
     requested = ask_for_the_lost_notice(appointment)
     assert requested.notice_requested_at is not None
     # When the re-send fails once
     with FAULTS[fault]():
         deliveries = deliver_until_done(stream_record("MODIFY", requested, rendered))
-    # Then the notice is mailed again all the same, with no new letter
+    # Then the notice is mailed again all the same, with no new notice
     assert deliveries == 2
     assert len(sent_mail()) == 2
-    assert len(stored_keys(appointment.confirmation)) == 2
+    assert len(stored_keys(appointment.confirmation_number)) == 2

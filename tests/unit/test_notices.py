@@ -150,3 +150,11 @@ def test_a_missing_catalogue_fails_the_render_rather_than_falling_back_to_englis
     assert "FileNotFoundError" in spanish.stderr
     # while English, the templates' own language, needs no catalogue
     assert render_in_a_fresh_process("en", tmp_path).returncode == 0
+
+
+def test_the_languages_are_english_and_one_catalogue_each() -> None:
+    # Given the translation catalogues in templates/locale
+    catalogues = {path.parents[1].name for path in LOCALE_DIR.glob("*/LC_MESSAGES/messages.po")}
+    # Then every language of the service but English (the templates' own) has one, and no
+    # catalogue is for a language the service does not offer
+    assert catalogues == {str(language) for language in LANGUAGES} - {"en"}

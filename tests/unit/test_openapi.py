@@ -16,18 +16,18 @@ OPERATIONS = {
     ("get", "/offices"),
     ("get", "/offices/{officeId}/slots"),
     ("post", "/appointments"),
-    ("get", "/appointments/{confirmation}"),
-    ("delete", "/appointments/{confirmation}"),
-    ("put", "/appointments/{confirmation}/slot"),
+    ("get", "/appointments/{confirmationNumber}"),
+    ("delete", "/appointments/{confirmationNumber}"),
+    ("put", "/appointments/{confirmationNumber}/slot"),
     ("post", "/appointments/lookup"),
-    ("get", "/appointments/{confirmation}/letter"),
-    ("get", "/letters/{token}"),
+    ("get", "/appointments/{confirmationNumber}/notice"),
+    ("get", "/notices/{token}"),
 }
 PIN_OPERATIONS = [
-    ("get", "/appointments/{confirmation}/letter"),
-    ("get", "/appointments/{confirmation}"),
-    ("delete", "/appointments/{confirmation}"),
-    ("put", "/appointments/{confirmation}/slot"),
+    ("get", "/appointments/{confirmationNumber}/notice"),
+    ("get", "/appointments/{confirmationNumber}"),
+    ("delete", "/appointments/{confirmationNumber}"),
+    ("put", "/appointments/{confirmationNumber}/slot"),
 ]
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 
@@ -123,13 +123,13 @@ def test_a_booking_links_to_every_appointment_operation(document: dict[str, Any]
     links = _links(document, "post", "/appointments", "201")
     assert {link["operationId"] for link in links.values()} == {
         "getAppointment",
-        "getLetter",
+        "getNotice",
         "rescheduleAppointment",
         "cancelAppointment",
     }
     for link in links.values():
         assert link["parameters"] == {
-            "path.confirmation": "$response.body#/confirmationNumber",
+            "path.confirmationNumber": "$response.body#/confirmationNumber",
             f"header.{PIN_HEADER.lower()}": "$response.body#/pin",
         }
 
@@ -152,7 +152,7 @@ def test_link_parameters_name_parameters_of_their_target(document: dict[str, Any
                 assert named <= declared, link
 
 
-@pytest.mark.parametrize("path", ["/appointments/{confirmation}/letter", "/letters/{token}"])
+@pytest.mark.parametrize("path", ["/appointments/{confirmationNumber}/notice", "/notices/{token}"])
 def test_redirects_are_documented_without_a_body(document: dict[str, Any], path: str) -> None:
     redirect = _operations(document)[("get", path)]["responses"]["302"]
     assert redirect.get("content") == {}

@@ -105,16 +105,16 @@ def drive_every_function() -> Used:
                "applicant": applicant()})  # fmt: skip
     confirmation = booked["confirmationNumber"]
     render_notice(used, confirmation)
-    (token,) = re.findall(r"/letters/([\w.-]+)", sent_mail()[-1].body)
-    send(used, "GET", f"/letters/{token}")
-    send(used, "GET", "/letters/not-a-token")
+    (token,) = re.findall(r"/notices/([\w.-]+)", sent_mail()[-1].body)
+    send(used, "GET", f"/notices/{token}")
+    send(used, "GET", "/notices/not-a-token")
     path = f"/appointments/{confirmation}"
     right = {"X-Appointment-Pin": booked["pin"]}
     wrong = {"X-Appointment-Pin": "111111" if booked["pin"] == "000000" else "000000"}
     send(used, "GET", path, headers=wrong)
     send(used, "GET", path, headers=right)
-    send(used, "GET", f"{path}/letter", headers=wrong)
-    send(used, "GET", f"{path}/letter", headers=right)
+    send(used, "GET", f"{path}/notice", headers=wrong)
+    send(used, "GET", f"{path}/notice", headers=right)
     send(used, "PUT", f"{path}/slot", headers=wrong, body={"slotId": slots[1]["slotId"]})
     before = AppointmentModel.get(confirmation)
     send(used, "PUT", f"{path}/slot", headers=right, body={"slotId": slots[1]["slotId"]})

@@ -24,10 +24,10 @@ def wrong_pin(right: str) -> str:
     return "000000" if right != "000000" else "111111"
 
 
-def attempt(confirmation: str, pin: str, now: datetime) -> str:
+def attempt(confirmation_number: str, pin: str, now: datetime) -> str:
     """ "ok", or the error code the API would answer."""
     try:
-        access.authenticate(confirmation, pin, now)
+        access.authenticate(confirmation_number, pin, now)
     except AppointmentError as error:
         return error.code
     return "ok"
@@ -50,55 +50,57 @@ def after_first_dynamodb_call(action: Callable[[], Any]) -> Iterator[None]:
 def test_a_right_pin_does_not_wipe_a_lock_out_reached_while_it_was_checked() -> None:
     # Given an appointment with four wrong PINs counted
     booked = book()
-    confirmation, pin = booked["confirmationNumber"], booked["pin"]
+    confirmation_number, pin = booked["confirmationNumber"], booked["pin"]
     now = datetime.now(UTC)
-    assert [attempt(confirmation, wrong_pin(pin), now) for _ in range(4)] == ["wrong_pin"] * 4
+    assert [attempt(confirmation_number, wrong_pin(pin), now) for _ in range(4)] == [
+        "wrong_pin"
+    ] * 4
     # When the fifth wrong PIN locks it while the right PIN is being checked
-    with after_first_dynamodb_call(lambda: attempt(confirmation, wrong_pin(pin), now)):
-        during = attempt(confirmation, pin, now)
+    with after_first_dynamodb_call(lambda: attempt(confirmation_number, wrong_pin(pin), now)):
+        during = attempt(confirmation_number, pin, now)
     # Then the right PIN checked before the lock-out is answered, but the lock-out stays
     assert during == "ok"
-    assert attempt(confirmation, pin, now + timedelta(seconds=1)) == "locked"
+    assert attempt(confirmation_number, pin, now + timedelta(seconds=1)) == "locked"
 
 
 def test_the_lock_out_ends_after_fifteen_minutes_and_counting_starts_again() -> None:
     # Given an appointment locked by five wrong PINs
     booked = book()
-    confirmation, pin = booked["confirmationNumber"], booked["pin"]
+    confirmation_number, pin = booked["confirmationNumber"], booked["pin"]
     now = datetime.now(UTC)
-    assert [attempt(confirmation, wrong_pin(pin), now) for _ in range(5)][-1] == "locked"
+    assert [attempt(confirmation_number, wrong_pin(pin), now) for _ in range(5)][-1] == "locked"
     # When fifteen minutes have passed
     later = now + LOCKOUT + timedelta(seconds=1)
     # Then a wrong PIN is counted again from the start, and the right PIN works
     with pytest.raises(AppointmentError, match="4 more tries") as refused:
-        access.authenticate(confirmation, wrong_pin(pin), later)
+        access.authenticate(confirmation_number, wrong_pin(pin), later)
     assert refused.value.code == "wrong_pin"
-    assert attempt(confirmation, pin, later) == "ok"
+    assert attempt(confirmation_number, pin, later) == "ok"
 
 
 def test_a_burst_after_the_lock_out_ends_gets_five_more_answers_at_most() -> None:
     # Given an appointment whose lock-out has just ended
     booked = book()
-    confirmation, pin = booked["confirmationNumber"], booked["pin"]
+    confirmation_number, pin = booked["confirmationNumber"], booked["pin"]
     now = datetime.now(UTC)
     for _ in range(5):
-        attempt(confirmation, wrong_pin(pin), now)
+        attempt(confirmation_number, wrong_pin(pin), now)
     later = now + LOCKOUT + timedelta(seconds=1)
     # When ten wrong PINs follow
-    outcomes = [attempt(confirmation, wrong_pin(pin), later) for _ in range(10)]
+    outcomes = [attempt(confirmation_number, wrong_pin(pin), later) for _ in range(10)]
     # Then four are told "wrong" and the fifth locks it again
     assert outcomes == ["wrong_pin"] * 4 + ["locked"] * 6
 
 
 def test_the_right_pin_forgets_earlier_wrong_ones() -> None:
     booked = book()
-    confirmation, pin = booked["confirmationNumber"], booked["pin"]
+    confirmation_number, pin = booked["confirmationNumber"], booked["pin"]
     now = datetime.now(UTC)
-    before = [attempt(confirmation, wrong_pin(pin), now) for _ in range(3)]
-    assert attempt(confirmation, pin, now) == "ok"
-    after = [attempt(confirmation, wrong_pin(pin), now) for _ in range(4)]
+    before = [attempt(confirmation_number, wrong_pin(pin), now) for _ in range(3)]
+    assert attempt(confirmation_number, pin, now) == "ok"
+    after = [attempt(confirmation_number, wrong_pin(pin), now) for _ in range(4)]
     assert before + after == ["wrong_pin"] * 7
-    assert AppointmentModel.get(confirmation).pin_failures == 4
+    assert AppointmentModel.get(confirmation_number).pin_failures == 4
 
 
 def test_a_locked_appointment_refuses_the_right_pin_through_every_pin_route() -> None:
@@ -129,10 +131,10 @@ def test_an_unknown_confirmation_number_is_not_found_and_creates_nothing() -> No
 def test_a_wrong_pin_is_counted_even_on_an_item_without_a_counter() -> None:
     # Given an appointment whose item carries no failure counter (written by other means)
     booked = book()
-    confirmation, pin = booked["confirmationNumber"], booked["pin"]
-    AppointmentModel(confirmation).update(actions=[AppointmentModel.pin_failures.remove()])
+    confirmation_number, pin = booked["confirmationNumber"], booked["pin"]
+    AppointmentModel(confirmation_number).update(actions=[AppointmentModel.pin_failures.remove()])
     # When a wrong PIN is tried, then the right one
-    wrong = attempt(confirmation, wrong_pin(pin), datetime.now(UTC))
-    right = attempt(confirmation, pin, datetime.now(UTC))
+    wrong = attempt(confirmation_number, wrong_pin(pin), datetime.now(UTC))
+    right = attempt(confirmation_number, pin, datetime.now(UTC))
     # Then the wrong one is refused and counted, and the right one lets the holder in
     assert (wrong, right) == ("wrong_pin", "ok")

@@ -6,7 +6,7 @@ import pytest
 
 from appointments.errors import CaseNotPendingHere, CaseNumberRequired, ServiceNotOffered
 from appointments.offices import Address, Office
-from appointments.services import Service, check_service_allowed
+from appointments.services import Service, check_service_allowed, check_service_offered
 
 FIELD_OFFICE = Office(
     office_id="fairfax",
@@ -77,16 +77,15 @@ def test_case_service_with_case_pending_here_is_allowed(service: Service) -> Non
     check_service_allowed(ASYLUM_OFFICE, service, "ZAR2612345678")
 
 
-def test_require_case_false_skips_the_case_check() -> None:
-    # Given no case number at all (e.g. rescheduling an existing asylum appointment)
+def test_the_offered_check_skips_the_case_check() -> None:
+    # Given no case number at all (e.g. listing the free slots of an asylum office)
     # Then the office/service check alone applies
-    check_service_allowed(ASYLUM_OFFICE, Service.ASYLUM, None, require_case=False)
-    check_service_allowed(ASYLUM_OFFICE, Service.ASYLUM, "ZNY2612345678", require_case=False)
+    check_service_offered(ASYLUM_OFFICE, Service.ASYLUM)
 
 
-def test_require_case_false_still_checks_the_service_is_offered() -> None:
+def test_the_offered_check_still_checks_the_service_is_offered() -> None:
     with pytest.raises(ServiceNotOffered):
-        check_service_allowed(FIELD_OFFICE, Service.ASYLUM, None, require_case=False)
+        check_service_offered(FIELD_OFFICE, Service.ASYLUM)
 
 
 def test_catalogue_arlington_asylum_accepts_its_own_cases(offices: dict[str, Office]) -> None:

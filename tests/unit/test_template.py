@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from appointments.api import make_resolver
 from infra import REPO_ROOT
 from infra.layers import notice_layer
 from infra.local.template import (
@@ -39,8 +40,8 @@ STREAM_FUNCTIONS = {
 API_FUNCTIONS = set(_FUNCTIONS) - SCHEDULED_FUNCTIONS - STREAM_FUNCTIONS
 # Functions that check PINs or derive keys, and so read the HMAC secret.
 SECRET_READERS = {
-    "GetLetterFunction",
-    "OpenLetterLinkFunction",
+    "GetNoticeFunction",
+    "OpenNoticeLinkFunction",
     "RenderNoticesFunction",
     "BookAppointmentFunction",
     "GetAppointmentFunction",
@@ -255,7 +256,7 @@ def test_api_event_matches_the_route_the_function_registers(
     function = functions[function_id]
     module = load_function(Path(function["Properties"]["CodeUri"]).name)
     # The routes as the function's own OpenAPI description lists them
-    paths = module.app.get_openapi_schema().paths or {}
+    paths = make_resolver(module.router).get_openapi_schema().paths or {}
     registered = {
         (method.upper(), path)
         for path, item in paths.items()
@@ -335,13 +336,13 @@ def test_notices_are_rendered_from_the_stream_with_partial_batch_failures_and_a_
     assert template["Resources"][queue]["Type"] == "AWS::SQS::Queue"
 
 
-def test_letters_bucket_is_private_encrypted_and_expires_notices(template: dict[str, Any]) -> None:
-    bucket = template["Resources"]["LettersBucket"]["Properties"]
+def test_notices_bucket_is_private_encrypted_and_expires_notices(template: dict[str, Any]) -> None:
+    bucket = template["Resources"]["NoticesBucket"]["Properties"]
     assert all(bucket["PublicAccessBlockConfiguration"].values())
     assert bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
     (rule,) = bucket["LifecycleConfiguration"]["Rules"]
     assert (rule["Status"], rule["Prefix"]) == ("Enabled", "notices/")
-    assert template["Resources"]["LettersBucket"]["DeletionPolicy"] == "Retain"
+    assert template["Resources"]["NoticesBucket"]["DeletionPolicy"] == "Retain"
 
 
 def test_api_gateways_own_errors_keep_the_error_contract(template: dict[str, Any]) -> None:

@@ -8,5 +8,7 @@ Where each rule lives:
 - offices.py     the office catalogue and finding the office for a ZIP code or a country
 - slots.py       creating slots and listing the free ones
 - lookup.py      recovering a lost notice without revealing anything to a stranger
+- notice_files.py  notices in S3 and by e-mail: when one is due, versions, links, mailing
+- vocabulary.py  services, languages, appointment statuses and office kinds
 - models.py      every DynamoDB table, as pynamodb models
 """

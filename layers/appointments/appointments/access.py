@@ -42,13 +42,13 @@ if TYPE_CHECKING:
 NOT_FOUND = "There is no appointment with that confirmation number."
 
 
-def find(confirmation_number: str) -> AppointmentModel:
+def find(typed_number: str) -> AppointmentModel:
     """The appointment for a typed confirmation number (one consistent read)."""
-    confirmation = normalise_confirmation_number(confirmation_number)
-    if confirmation is None:
+    confirmation_number = normalise_confirmation_number(typed_number)
+    if confirmation_number is None:
         raise NotFound(NOT_FOUND)
     try:
-        return AppointmentModel.get(confirmation, consistent_read=True)
+        return AppointmentModel.get(confirmation_number, consistent_read=True)
     except DoesNotExist as error:
         raise NotFound(NOT_FOUND) from error
     except PynamoDBException as error:
@@ -56,16 +56,16 @@ def find(confirmation_number: str) -> AppointmentModel:
         raise
 
 
-def authenticate(confirmation_number: str, pin: str, now: datetime) -> AppointmentModel:
+def authenticate(typed_number: str, pin: str, now: datetime) -> AppointmentModel:
     """The appointment, if `pin` is its PIN and it is not locked; otherwise the refusal."""
-    confirmation = normalise_confirmation_number(confirmation_number)
-    if confirmation is None:
+    confirmation_number = normalise_confirmation_number(typed_number)
+    if confirmation_number is None:
         raise NotFound(NOT_FOUND)
-    guess = pin_hash(confirmation, pin)
-    appointment = _attempt(confirmation, guess, now)
+    guess = pin_hash(confirmation_number, pin)
+    appointment = _attempt(confirmation_number, guess, now)
     if _limit_reached(appointment) and not _lock_in_force(appointment, now):
         _forget_failures(appointment)  # the lock-out has ended: counting starts again
-        appointment = _attempt(confirmation, guess, now)
+        appointment = _attempt(confirmation_number, guess, now)
     if _limit_reached(appointment):
         raise _locked(appointment.locked_until, now)
     # DynamoDB refused to count the attempt although the appointment is not locked: the PIN
@@ -75,7 +75,7 @@ def authenticate(confirmation_number: str, pin: str, now: datetime) -> Appointme
     return appointment
 
 
-def _attempt(confirmation: str, guess: str, now: datetime) -> AppointmentModel:
+def _attempt(confirmation_number: str, guess: str, now: datetime) -> AppointmentModel:
     """Count the attempt as a wrong PIN unless `guess` is the PIN's digest, in one atomic step.
 
     Raises WrongPin or Locked when it was counted; returns the appointment as DynamoDB held it
@@ -84,13 +84,13 @@ def _attempt(confirmation: str, guess: str, now: datetime) -> AppointmentModel:
     limit = settings().max_pin_failures
     lock_ends = now + timedelta(minutes=settings().lockout_minutes)
     counted, appointment = _conditional_update(
-        confirmation,
+        confirmation_number,
         actions=[
             AppointmentModel.pin_failures.add(1),
             AppointmentModel.locked_until.set(lock_ends),
         ],
         condition=(
-            AppointmentModel.confirmation.exists()
+            AppointmentModel.confirmation_number.exists()
             & (AppointmentModel.pin_hash != guess)
             # A counter missing from the item must count as none, never as a right PIN.
             & (
@@ -133,14 +133,14 @@ def _forget_failures(appointment: AppointmentModel) -> None:
         else AppointmentModel.locked_until == appointment.locked_until
     )
     _conditional_update(
-        appointment.confirmation,
+        appointment.confirmation_number,
         actions=[AppointmentModel.pin_failures.set(0), AppointmentModel.locked_until.remove()],
         condition=(AppointmentModel.pin_failures == appointment.pin_failures) & unchanged_lock,
     )
 
 
 def _conditional_update(
-    confirmation: str, actions: list[Action], condition: Condition
+    confirmation_number: str, actions: list[Action], condition: Condition
 ) -> tuple[bool, AppointmentModel]:
     """One conditional UpdateItem of the appointment: whether it was applied, and the item
     after it (applied) or as DynamoDB held it when the condition refused it.
@@ -148,7 +148,7 @@ def _conditional_update(
     pynamodb's `Model.update` cannot ask for the refused item, so the request it would send
     is sent with ReturnValuesOnConditionCheckFailure through the same botocore client.
     """
-    request: dict[str, Any] = AppointmentModel(confirmation).get_update_kwargs_from_instance(
+    request: dict[str, Any] = AppointmentModel(confirmation_number).get_update_kwargs_from_instance(
         actions=actions, condition=condition, return_values_on_condition_failure="ALL_OLD"
     )
     client = cast("DynamoDBClient", transaction_connection().client)

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import cached_property
 from http import HTTPStatus
-from typing import Any
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
@@ -25,6 +25,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
+from aws_lambda_powertools.event_handler.openapi.params import Header, Path
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.event_handler.types import EventHandlerInstance
 from aws_lambda_powertools.logging import correlation_paths
@@ -44,12 +45,21 @@ from appointments.schemas import (
     AppointmentOut,
     ErrorOut,
     OfficeOut,
+    Pin,
+    SlotOut,
+    SlotsOut,
 )
+from appointments.slots import DayListing
 from appointments.transactions import raise_if_throttled
+from appointments.vocabulary import AppointmentStatus, Language, OfficeKind, Service
 
 JSON_CONTENT_TYPE = "application/json"
 PIN_HEADER = "X-Appointment-Pin"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
+# The confirmation number as the appointment routes name it: /appointments/{confirmationNumber}.
+ConfirmationNumberPath = Annotated[str, Path(alias="confirmationNumber")]
+# The PIN travels only in this header, never in a URL (URLs end up in access logs).
+PinHeader = Annotated[Pin, Header(alias=PIN_HEADER)]
 ERROR_RESPONSES: dict[int, OpenAPIResponse] = {
     status: {
         "description": HTTPStatus(status).phrase,
@@ -63,11 +73,11 @@ APPOINTMENT_LINKS = {
     operation: {
         "operationId": operation,
         "parameters": {
-            "path.confirmation": "$response.body#/confirmationNumber",
+            "path.confirmationNumber": "$response.body#/confirmationNumber",
             f"header.{PIN_HEADER.lower()}": "$response.body#/pin",
         },
     }
-    for operation in ("getAppointment", "getLetter", "rescheduleAppointment", "cancelAppointment")
+    for operation in ("getAppointment", "getNotice", "rescheduleAppointment", "cancelAppointment")
 }
 
 
@@ -99,6 +109,13 @@ def redirected(description: str) -> dict[int, OpenAPIResponse]:
         "content": {},
     }
     return {302: redirect, **ERROR_RESPONSES}
+
+
+def redirect(location: str) -> Response[str]:
+    """A 302 to a short-lived link: never cached, ask again for a fresh one."""
+    return Response(
+        status_code=302, headers={"Location": location, "Cache-Control": "no-store"}, body=""
+    )
 
 
 def utc_now() -> datetime:
@@ -252,6 +269,11 @@ def make_resolver(*routers: Router) -> APIGatewayRestResolver:
 Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
 
+def api_function(router: Router) -> Handler:
+    """The Lambda entry point of an API function serving `router`."""
+    return lambda_entry(make_resolver(router))
+
+
 def lambda_entry(app: APIGatewayRestResolver) -> Handler:
     """The Lambda entry point: correlation id in every log line, metrics flushed."""
 
@@ -269,13 +291,13 @@ def appointment_out(appointment: AppointmentModel) -> dict[str, Any]:
     """The API body of an appointment, its time in the office's time zone."""
     time_zone = catalogue.get(appointment.office_id).time_zone
     return AppointmentOut(
-        confirmation_number=appointment.confirmation,
-        status=appointment.status,  # type: ignore[arg-type]
+        confirmation_number=appointment.confirmation_number,
+        status=AppointmentStatus(appointment.status),
         office_id=appointment.office_id,
-        service=appointment.service,  # type: ignore[arg-type]
+        service=Service(appointment.service),
         slot_id=appointment.slot_id,
         start=appointment.start_utc.astimezone(ZoneInfo(time_zone)),
-        language=appointment.language,  # type: ignore[arg-type]
+        language=Language(appointment.language),
         applicant=Applicant(
             name=appointment.name,
             date_of_birth=appointment.date_of_birth,  # type: ignore[arg-type]
@@ -293,10 +315,28 @@ def office_out(match: OfficeMatch) -> OfficeOut:
     return OfficeOut(
         office_id=office.office_id,
         name=office.name,
-        kind=office.kind,  # type: ignore[arg-type]
+        kind=OfficeKind(office.kind),
         address=AddressOut(**dataclasses.asdict(office.address)),
         time_zone=office.time_zone,
-        services=list(office.services),  # type: ignore[arg-type]
+        services=[Service(service) for service in office.services],
         opening_hours=office.opening_hours,
         distance_miles=match.distance_miles,
+    )
+
+
+def slots_out(listing: DayListing) -> SlotsOut:
+    """The API body of a day's free slots, their times in the office's time zone."""
+    return SlotsOut(
+        office_id=listing.office.office_id,
+        date=listing.day,
+        time_zone=listing.office.time_zone,
+        slots=[
+            SlotOut(
+                slot_id=str(slot.slot_id),
+                start=slot.start,
+                utc_offset=slot.start.isoformat()[-6:],
+                available=slot.available,
+            )
+            for slot in listing.slots
+        ],
     )

@@ -23,12 +23,11 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.condition import Condition
 from pynamodb.transactions import TransactWrite
 
 from appointments import access, codes
-from appointments.applicants import applicant_key, phone_digest
+from appointments.applicants import applicant_key, normalise_phone, phone_digest
 from appointments.config import settings
 from appointments.errors import (
     AlreadyBooked,
@@ -49,11 +48,14 @@ from appointments.models import (
     ApplicantModel,
     AppointmentModel,
     SlotModel,
+    guard_expiry,
+    purge_time,
 )
 from appointments.offices import catalogue
-from appointments.services import Service, check_service_allowed
+from appointments.schemas import BookingIn
+from appointments.services import Service, check_service_allowed, normalise_case_number
 from appointments.slots import SlotId
-from appointments.transactions import failed_conditions, run_transaction
+from appointments.transactions import TransactionRefused, run_transaction
 
 CONFIRMATION_ATTEMPTS = 3
 
@@ -68,6 +70,23 @@ class BookingRequest:
     email: str | None
     language: str
     case_number: str | None
+
+    @classmethod
+    def from_body(cls, body: BookingIn) -> BookingRequest:
+        """The booking a request body asks for; its slot must be one of the office it names."""
+        slot_id = SlotId.parse(body.slot_id)
+        if slot_id.office_id != body.office_id:
+            raise InvalidRequest("slotId belongs to another office than officeId.")
+        return cls(
+            slot_id=slot_id,
+            service=body.service,
+            name=body.applicant.name,
+            date_of_birth=body.applicant.date_of_birth,
+            phone=normalise_phone(body.applicant.phone),
+            email=body.applicant.email,
+            language=body.language,
+            case_number=normalise_case_number(body.case_number) if body.case_number else None,
+        )
 
     def fingerprint(self) -> str:
         """Keyed digest of the request, to tell a retry from a different request."""
@@ -97,27 +116,26 @@ def book(request: BookingRequest, *, idempotency_key: str | None, now: datetime)
     office = catalogue.get(request.slot_id.office_id)
     check_service_allowed(office, request.service, request.case_number)
     start = request.slot_id.start(office.time_zone).astimezone(UTC)
-    if start <= now:
-        raise SlotPassed("That time has already passed. Please choose a later slot.")
+    _refuse_if_passed(start, now)
 
     for _ in range(CONFIRMATION_ATTEMPTS):
-        confirmation, pin = _credentials(idempotency_key)
-        appointment = _new_appointment(request, confirmation, pin, start, now)
+        confirmation_number, pin = _credentials(idempotency_key)
+        appointment = _new_appointment(request, confirmation_number, pin, start, now)
         if idempotency_key:
             appointment.request_digest = request.fingerprint()
         guard = _guard_for(appointment, request.phone)
+        slot = _slot_item(request.slot_id)
         claim = functools.partial(
-            _claim_seat, appointment=appointment, guard=guard, slot_id=request.slot_id, now=now
+            _claim_seat, appointment=appointment, guard=guard, slot=slot, now=now
         )
         try:
             run_transaction(claim)
-        except TransactWriteError as error:
-            # pynamodb's order: puts (appointment, guard), then updates (slot).
-            appointment_taken, guard_taken, slot_refused = failed_conditions(error) or [False] * 3
+        except TransactionRefused as refused:
+            appointment_taken = refused.condition_failed(appointment)
             if appointment_taken and idempotency_key:
-                return _replay(confirmation, pin, request, now)
-            if guard_taken or slot_refused:
-                raise _booking_refusal(error, slot_refused, now) from error
+                return _replay(confirmation_number, pin, request, now)
+            if refused.condition_failed(guard) or refused.condition_failed(slot):
+                raise _booking_refusal(refused, slot, now) from refused
             if appointment_taken:
                 continue  # a random confirmation number collided: draw another
             raise
@@ -133,14 +151,14 @@ def _credentials(idempotency_key: str | None) -> tuple[str, str]:
 
 
 def _booking_refusal(
-    error: TransactWriteError, slot_refused: bool, now: datetime
+    refused: TransactionRefused, slot: SlotModel, now: datetime
 ) -> AppointmentError:
     """The slot's refusal first: whether this person holds another appointment is told only
     to someone who could have booked the slot, so trying a full, passed or unknown slot with
     someone's name and date of birth tells nothing about them. The message never says where
     or when the other appointment is."""
-    if slot_refused:
-        return _slot_refusal(error, now)
+    if refused.condition_failed(slot):
+        return _slot_refusal(refused, slot, now)
     return AlreadyBooked(
         "This applicant already has an active appointment. Cancel or reschedule it "
         "instead of booking another."
@@ -148,10 +166,10 @@ def _booking_refusal(
 
 
 def _new_appointment(
-    request: BookingRequest, confirmation: str, pin: str, start: datetime, now: datetime
+    request: BookingRequest, confirmation_number: str, pin: str, start: datetime, now: datetime
 ) -> AppointmentModel:
     return AppointmentModel(
-        confirmation=confirmation,
+        confirmation_number=confirmation_number,
         status=BOOKED,
         office_id=request.slot_id.office_id,
         service=request.service.value,
@@ -163,30 +181,34 @@ def _new_appointment(
         phone=request.phone,
         email=request.email,
         case_number=request.case_number,
-        pin_hash=codes.pin_hash(confirmation, pin),
+        pin_hash=codes.pin_hash(confirmation_number, pin),
         applicant_key=applicant_key(request.name, request.date_of_birth),
         created_at=now,
         updated_at=now,
         pin_failures=0,
-        expires_at=start + timedelta(days=settings().purge_after_days),
+        expires_at=purge_time(start),
     )
 
 
 def _guard_for(appointment: AppointmentModel, phone: str) -> ApplicantModel:
     return ApplicantModel(
         applicant_key=appointment.applicant_key,
-        confirmation=appointment.confirmation,
+        confirmation_number=appointment.confirmation_number,
         phone_digest=phone_digest(phone),
         active_until=appointment.start_utc,
         lookup_count=0,
-        expires_at=appointment.start_utc + timedelta(days=1),
+        expires_at=guard_expiry(appointment.start_utc),
     )
 
 
-def _take_seat(tx: TransactWrite, slot_id: SlotId, now: datetime) -> None:
-    office_day, start_time = slot_id.office_day, slot_id.start_time
+def _slot_item(slot_id: SlotId) -> SlotModel:
+    return SlotModel(slot_id.office_day, slot_id.start_time)
+
+
+def _take_seat(tx: TransactWrite, slot: SlotModel, now: datetime) -> None:
+    """Take a seat of `slot`; a refusal returns the slot as it was (see _slot_refusal)."""
     tx.update(
-        SlotModel(office_day, start_time),
+        slot,
         actions=[SlotModel.booked.add(1)],
         condition=(
             SlotModel.office_day.exists()
@@ -199,7 +221,7 @@ def _take_seat(tx: TransactWrite, slot_id: SlotId, now: datetime) -> None:
 
 def _give_back_seat(tx: TransactWrite, slot_id: SlotId) -> None:
     tx.update(
-        SlotModel(slot_id.office_day, slot_id.start_time),
+        _slot_item(slot_id),
         actions=[SlotModel.booked.add(-1)],
         condition=SlotModel.booked > 0,
     )
@@ -209,34 +231,42 @@ def _claim_seat(
     tx: TransactWrite,
     appointment: AppointmentModel,
     guard: ApplicantModel,
-    slot_id: SlotId,
+    slot: SlotModel,
     now: datetime,
 ) -> None:
-    tx.save(appointment, condition=AppointmentModel.confirmation.does_not_exist())
+    tx.save(appointment, condition=AppointmentModel.confirmation_number.does_not_exist())
     tx.save(
         guard,
         condition=(
             ApplicantModel.applicant_key.does_not_exist() | (ApplicantModel.active_until <= now)
         ),
     )
-    _take_seat(tx, slot_id, now)
+    _take_seat(tx, slot, now)
 
 
-def _slot_refusal(error: TransactWriteError, now: datetime) -> AppointmentError:
-    """Why the slot update's condition failed, from the item DynamoDB returned (ALL_OLD)."""
-    old = next(
-        (r.raw_item for r in error.cancellation_reasons if r is not None and r.raw_item), None
-    )
+def _slot_passed() -> SlotPassed:
+    return SlotPassed("That time has already passed. Please choose a later slot.")
+
+
+def _refuse_if_passed(start: datetime, now: datetime) -> None:
+    """A slot that has started can no longer be booked (the slot update checks it again)."""
+    if start <= now:
+        raise _slot_passed()
+
+
+def _slot_refusal(refused: TransactionRefused, slot: SlotModel, now: datetime) -> AppointmentError:
+    """Why the slot update's condition failed, from the slot DynamoDB returned (ALL_OLD)."""
+    old = refused.item_held(slot)
     if not old:
         return NotFound("There is no such slot. Pick a slot from the slots listing.")
     if SlotModel.from_raw_data(old).start_utc <= now:
-        return SlotPassed("That time has already passed. Please choose a later slot.")
+        return _slot_passed()
     return SlotFull("That time was just taken. Please choose another slot.")
 
 
-def _replay(confirmation: str, pin: str, request: BookingRequest, now: datetime) -> Booking:
+def _replay(confirmation_number: str, pin: str, request: BookingRequest, now: datetime) -> Booking:
     """The booking a repeated Idempotency-Key already made, if it is the same request."""
-    existing = access.find(confirmation)
+    existing = access.find(confirmation_number)
     window = timedelta(hours=settings().idempotency_hours)
     if existing.request_digest != request.fingerprint() or existing.created_at + window < now:
         raise IdempotencyKeyReused(
@@ -278,15 +308,16 @@ def cancel(confirmation_number: str, pin: str, *, now: datetime) -> AppointmentM
         _give_back_seat(tx, slot_id)
         tx.delete(
             ApplicantModel(appointment.applicant_key),
-            condition=ApplicantModel.confirmation == appointment.confirmation,
+            condition=ApplicantModel.confirmation_number == appointment.confirmation_number,
         )
 
     try:
         run_transaction(write)
-    except TransactWriteError as error:
-        # pynamodb's order: deletes (guard), then updates (appointment, slot).
-        if any(failed_conditions(error)):
-            raise NotActive("This appointment was changed meanwhile. Please reload it.") from error
+    except TransactionRefused as refused:
+        if refused.any_condition_failed():
+            raise NotActive(
+                "This appointment was changed meanwhile. Please reload it."
+            ) from refused
         raise
     appointment.status, appointment.updated_at = CANCELLED, now
     return appointment
@@ -303,9 +334,9 @@ def reschedule(
     office = catalogue.get(new_slot.office_id)
     check_service_allowed(office, Service(appointment.service), appointment.case_number)
     new_start = new_slot.start(office.time_zone).astimezone(UTC)
-    if new_start <= now:
-        raise SlotPassed("That time has already passed. Please choose a later slot.")
-    expires_at = new_start + timedelta(days=settings().purge_after_days)
+    _refuse_if_passed(new_start, now)
+    expires_at = purge_time(new_start)
+    new_slot_item = _slot_item(new_slot)
 
     def write(tx: TransactWrite) -> None:
         tx.update(
@@ -321,25 +352,25 @@ def reschedule(
             condition=_still_holds(appointment),
         )
         _give_back_seat(tx, old_slot)
-        _take_seat(tx, new_slot, now)
+        _take_seat(tx, new_slot_item, now)
         tx.update(
             ApplicantModel(appointment.applicant_key),
             actions=[
                 ApplicantModel.active_until.set(new_start),
-                ApplicantModel.expires_at.set(new_start + timedelta(days=1)),
+                ApplicantModel.expires_at.set(guard_expiry(new_start)),
             ],
-            condition=ApplicantModel.confirmation == appointment.confirmation,
+            condition=ApplicantModel.confirmation_number == appointment.confirmation_number,
         )
 
     try:
         run_transaction(write)
-    except TransactWriteError as error:
-        # pynamodb's order: updates as added (appointment, old slot, new slot, guard).
-        failed = failed_conditions(error)
-        if len(failed) == 4 and failed[2]:
-            raise _slot_refusal(error, now) from error
-        if any(failed):
-            raise NotActive("This appointment was changed meanwhile. Please reload it.") from error
+    except TransactionRefused as refused:
+        if refused.condition_failed(new_slot_item):
+            raise _slot_refusal(refused, new_slot_item, now) from refused
+        if refused.any_condition_failed():
+            raise NotActive(
+                "This appointment was changed meanwhile. Please reload it."
+            ) from refused
         raise
     appointment.slot_id, appointment.office_id = str(new_slot), new_slot.office_id
     appointment.start_utc, appointment.status, appointment.updated_at = new_start, RESCHEDULED, now

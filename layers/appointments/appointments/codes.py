@@ -85,9 +85,9 @@ def normalise_confirmation_number(raw: str) -> str | None:
     return text
 
 
-def pin_hash(confirmation: str, pin: str) -> str:
-    return digest("pin", confirmation, pin)
+def pin_hash(confirmation_number: str, pin: str) -> str:
+    return digest("pin", confirmation_number, pin)
 
 
-def pin_matches(confirmation: str, pin: str, stored_hash: str) -> bool:
-    return hmac.compare_digest(pin_hash(confirmation, pin), stored_hash)
+def pin_matches(confirmation_number: str, pin: str, stored_hash: str) -> bool:
+    return hmac.compare_digest(pin_hash(confirmation_number, pin), stored_hash)

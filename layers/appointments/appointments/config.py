@@ -29,11 +29,11 @@ class Settings(BaseSettings):
     release_time_zone: str = Field(default="America/New_York", alias="RELEASE_TIME_ZONE")
     # Release days each run opens ahead (1: the days that start before the next run).
     release_horizon_days: int = Field(default=1, alias="RELEASE_HORIZON_DAYS", ge=1, le=60)
-    letters_bucket: str = Field(default="letters", alias="LETTERS_BUCKET")
+    notices_bucket: str = Field(default="notices", alias="NOTICES_BUCKET")
     # How long a download link to a notice in S3 works (the API hands out fresh ones).
-    letter_url_seconds: int = Field(default=300, alias="LETTER_URL_SECONDS", ge=10, le=3600)
+    notice_url_seconds: int = Field(default=300, alias="NOTICE_URL_SECONDS", ge=10, le=3600)
     # How long the download link in an e-mail works.
-    letter_link_days: int = Field(default=7, alias="LETTER_LINK_DAYS", ge=1, le=90)
+    notice_link_days: int = Field(default=7, alias="NOTICE_LINK_DAYS", ge=1, le=90)
     public_api_url: str = Field(default="http://127.0.0.1:3000", alias="PUBLIC_API_URL")
     sender_address: str = Field(default="notices@example.gov", alias="SENDER_ADDRESS")
     office_cache_seconds: int = Field(default=300, alias="OFFICE_CACHE_SECONDS", ge=0)

@@ -46,7 +46,7 @@ class IdempotencyKeyReused(AppointmentError):
 
 
 class LinkInvalid(AppointmentError):
-    """A download link that was tampered with, has expired or names no letter: the caller
+    """A download link that was tampered with, has expired or names no notice: the caller
     learns nothing more than that."""
 
     status = HTTPStatus.FORBIDDEN

@@ -1,9 +1,9 @@
 """Signed download links for e-mails: they outlive any AWS credentials.
 
 A presigned S3 URL dies with the credentials that signed it (a Lambda role's last hours), so
-the e-mail carries a link to the API instead: a token naming one letter (confirmation number
-and letter version) and an expiry, signed with the service secret. The API checks it and
-redirects to a fresh short-lived S3 link of the appointment's current letter, so a link from
+the e-mail carries a link to the API instead: a token naming one notice (confirmation number
+and notice version) and an expiry, signed with the service secret. The API checks it and
+redirects to a fresh short-lived S3 link of the appointment's current notice, so a link from
 an older e-mail leads to the new notice, never to a stale time.
 """
 
@@ -22,7 +22,7 @@ SEPARATOR = "."
 
 @dataclass(frozen=True)
 class LinkClaims:
-    confirmation: str
+    confirmation_number: str
     version: str
     expires: datetime
 
@@ -36,12 +36,12 @@ def _decode(text: str) -> str:
 
 
 def _signature(payload: str) -> str:
-    return digest("letter-link", payload)[:43]
+    return digest("notice-link", payload)[:43]
 
 
-def make_token(confirmation: str, version: str, now: datetime, valid_for: timedelta) -> str:
+def make_token(confirmation_number: str, version: str, now: datetime, valid_for: timedelta) -> str:
     expires = int((now + valid_for).timestamp())
-    payload = f"{confirmation}{SEPARATOR}{version}{SEPARATOR}{expires}"
+    payload = f"{confirmation_number}{SEPARATOR}{version}{SEPARATOR}{expires}"
     return f"{_encode(payload)}{SEPARATOR}{_signature(payload)}"
 
 
@@ -75,10 +75,10 @@ def read_token(token: str, now: datetime) -> LinkClaims:
     if payload is None:
         raise invalid
     try:
-        confirmation, version, expires_text = payload.split(SEPARATOR)
+        confirmation_number, version, expires_text = payload.split(SEPARATOR)
         expires = datetime.fromtimestamp(int(expires_text), tz=now.tzinfo)
     except (ValueError, OverflowError, OSError) as error:
         raise invalid from error
     if expires <= now:
         raise invalid
-    return LinkClaims(confirmation, version, expires)
+    return LinkClaims(confirmation_number, version, expires)

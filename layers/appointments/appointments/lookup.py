@@ -15,16 +15,36 @@ then answers (the caller retries; nothing is lost) tells nothing either.
 
 from __future__ import annotations
 
+import time
 from datetime import date, datetime, timedelta
 
 from pynamodb.exceptions import UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
-from appointments.applicants import applicant_key, phone_digest
+from appointments.applicants import applicant_key, normalise_phone, phone_digest
 from appointments.config import settings
+from appointments.errors import InvalidRequest
 from appointments.models import ACTIVE_STATUSES, ApplicantModel, AppointmentModel
 from appointments.transactions import raise_if_throttled
+
+# Long enough to cover a matching lookup's extra writes, so timing tells nothing either.
+RESPONSE_FLOOR_SECONDS = 0.4
+
+
+def request_notice_quietly(name: str, date_of_birth: date, phone: str, *, now: datetime) -> None:
+    """`request_notice` as the API offers it: whatever the details, it takes at least
+    RESPONSE_FLOOR_SECONDS and tells nothing (an unreadable phone matches nothing)."""
+    started = time.monotonic()
+    try:
+        normalised = normalise_phone(phone)
+    except InvalidRequest:
+        normalised = None
+    try:
+        if normalised is not None:
+            request_notice(name, date_of_birth, normalised, now=now)
+    finally:  # a throttled lookup (429) takes the same time too
+        time.sleep(max(0.0, RESPONSE_FLOOR_SECONDS - (time.monotonic() - started)))
 
 
 def request_notice(name: str, date_of_birth: date, phone: str, *, now: datetime) -> bool:
@@ -35,9 +55,11 @@ def request_notice(name: str, date_of_birth: date, phone: str, *, now: datetime)
     key = applicant_key(name, date_of_birth)
     guard = _count_lookup(key, phone_digest(phone), now)
     # A key no appointment has (confirmation numbers are 11 characters), spread like real ones.
-    confirmation = guard.confirmation if guard is not None else f"no-appointment#{key}"
+    confirmation_number = (
+        guard.confirmation_number if guard is not None else f"no-appointment#{key}"
+    )
     return _update_if(
-        AppointmentModel(confirmation),
+        AppointmentModel(confirmation_number),
         actions=[AppointmentModel.notice_requested_at.set(now)],
         condition=AppointmentModel.status.is_in(*ACTIVE_STATUSES),
     )

@@ -4,7 +4,8 @@ Tables and their access patterns (the README has the full picture):
 - offices:      office_id -> office. The catalogue is small and read whole (Scan), then cached.
 - slots:        (office_day, start_time) -> capacity and booked count. "office_day" is
                 "<officeId>#<local date>", so one Query lists an office's day.
-- appointments: confirmation -> appointment. Its stream feeds the notice renderer.
+- appointments: confirmation (the confirmation number) -> appointment. Its stream feeds the
+                notice renderer.
 - applicants:   applicant_key (keyed digest of normalised name and date of birth) -> the one
                 active appointment of that person. Holds no readable personal data.
 """
@@ -12,6 +13,7 @@ Tables and their access patterns (the README has the full picture):
 from __future__ import annotations
 
 import os
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -27,13 +29,27 @@ from pynamodb.connection import Connection
 from pynamodb.models import Model
 
 from appointments.config import settings
+from appointments.vocabulary import ACTIVE_STATUSES, AppointmentStatus
 
-BOOKED = "booked"
-RESCHEDULED = "rescheduled"
-CANCELLED = "cancelled"
-ACTIVE_STATUSES = (BOOKED, RESCHEDULED)
+__all__ = ["ACTIVE_STATUSES", "BOOKED", "CANCELLED", "RESCHEDULED"]
+
+BOOKED = AppointmentStatus.BOOKED
+RESCHEDULED = AppointmentStatus.RESCHEDULED
+CANCELLED = AppointmentStatus.CANCELLED
 
 _REGION = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+
+
+def purge_time(start: datetime) -> datetime:
+    """When DynamoDB's TTL deletes an item about an appointment time (the appointment and its
+    personal data, a slot): PURGE_AFTER_DAYS after that time."""
+    return start + timedelta(days=settings().purge_after_days)
+
+
+def guard_expiry(start: datetime) -> datetime:
+    """When an applicant's guard item is deleted: a day after its appointment (it stops
+    counting at the appointment time already, see ApplicantModel.active_until)."""
+    return start + timedelta(days=1)
 
 
 class _Meta:
@@ -59,10 +75,10 @@ class OfficeModel(Model):
 
     office_id = UnicodeAttribute(hash_key=True)
     name = UnicodeAttribute()
-    kind = UnicodeAttribute()  # field_office | international_office | asylum_office
+    kind = UnicodeAttribute()  # an OfficeKind
     time_zone = UnicodeAttribute()
     address = AddressAttribute()
-    services = ListAttribute[str]()
+    services = ListAttribute[str]()  # Service values
     latitude = NumberAttribute(null=True)
     longitude = NumberAttribute(null=True)
     serves_states = ListAttribute[str](default=list)
@@ -91,13 +107,14 @@ class AppointmentModel(Model):
     class Meta(_Meta):
         table_name = settings().appointments_table
 
-    confirmation = UnicodeAttribute(hash_key=True)
-    status = UnicodeAttribute()  # booked | rescheduled | cancelled
+    # Stored as "confirmation": the table's key, named in template.yaml.
+    confirmation_number = UnicodeAttribute(hash_key=True, attr_name="confirmation")
+    status = UnicodeAttribute()  # an AppointmentStatus
     office_id = UnicodeAttribute()
-    service = UnicodeAttribute()
+    service = UnicodeAttribute()  # a Service
     slot_id = UnicodeAttribute()
     start_utc = UTCDateTimeAttribute()
-    language = UnicodeAttribute()
+    language = UnicodeAttribute()  # a Language
     name = UnicodeAttribute()
     date_of_birth = UnicodeAttribute()
     phone = UnicodeAttribute()
@@ -115,9 +132,9 @@ class AppointmentModel(Model):
     locked_until = UTCDateTimeAttribute(null=True)
     notice_requested_at = UTCDateTimeAttribute(null=True)
     # The newest rendered notice: its version (the appointment's updated_at) and S3 key.
-    letter_version = UnicodeAttribute(null=True)
-    letter_key = UnicodeAttribute(null=True)
-    # "<letter version>/<notice request>" of the last e-mail, so a repeated record mails once.
+    notice_version = UnicodeAttribute(null=True)
+    notice_key = UnicodeAttribute(null=True)
+    # "<notice version>/<notice request>" of the last e-mail, so a repeated record mails once.
     mailed_key = UnicodeAttribute(null=True)
     expires_at = TTLAttribute()
 
@@ -127,7 +144,7 @@ class ApplicantModel(Model):
         table_name = settings().applicants_table
 
     applicant_key = UnicodeAttribute(hash_key=True)
-    confirmation = UnicodeAttribute()
+    confirmation_number = UnicodeAttribute(attr_name="confirmation")
     phone_digest = UnicodeAttribute()
     # The guard stops counting once the appointment time has passed.
     active_until = UTCDateTimeAttribute()

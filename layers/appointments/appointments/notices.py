@@ -22,9 +22,9 @@ from babel.support import NullTranslations, Translations
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from appointments.offices import Office
-from appointments.services import Service
+from appointments.vocabulary import AppointmentStatus, Language, Service
 
-LANGUAGES = ("en", "es", "fr", "zh", "vi", "ko", "ru", "ar", "ht", "pt", "tl", "pl")
+LANGUAGES = tuple(Language)
 # Babel's locale for each language of the service.
 BABEL_LOCALES = {
     "en": "en_US",
@@ -52,10 +52,10 @@ def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "transla
     return message
 
 
-SUBJECTS = {
-    "booked": N_("Your appointment notice"),
-    "rescheduled": N_("Your appointment was moved"),
-    "cancelled": N_("Your appointment was cancelled"),
+SUBJECTS: dict[str, str] = {
+    AppointmentStatus.BOOKED: N_("Your appointment notice"),
+    AppointmentStatus.RESCHEDULED: N_("Your appointment was moved"),
+    AppointmentStatus.CANCELLED: N_("Your appointment was cancelled"),
 }
 
 SERVICE_NAMES = {
@@ -81,7 +81,7 @@ def templates_dir() -> Path:
 class NoticeInput:
     """What a notice shows: never the PIN."""
 
-    confirmation: str
+    confirmation_number: str
     status: str
     name: str
     service: str
@@ -144,8 +144,8 @@ def time_text(moment: datetime, language: str) -> str:
     return format_time(moment.time(), "short", locale=locale)
 
 
-def _qr_svg(confirmation: str) -> str:
-    svg: str = segno.make(confirmation, error="m").svg_inline(scale=4, omitsize=True)
+def _qr_svg(confirmation_number: str) -> str:
+    svg: str = segno.make(confirmation_number, error="m").svg_inline(scale=4, omitsize=True)
     return svg
 
 
@@ -161,7 +161,7 @@ def notice_for(data: NoticeInput, office: Office) -> Notice:
         language=language,
         direction=Locale.parse(BABEL_LOCALES[language]).text_direction,
         status=data.status,
-        confirmation_number=data.confirmation,
+        confirmation_number=data.confirmation_number,
         applicant_name=data.name,
         service_name=gettext(SERVICE_NAMES[Service(data.service)]),
         case_number=data.case_number,
@@ -169,7 +169,7 @@ def notice_for(data: NoticeInput, office: Office) -> Notice:
         time_text=time_text(local_start, language),
         office_name=office.name,
         address_lines=[address.street, city_line, address.country],
-        qr_svg=_qr_svg(data.confirmation),
+        qr_svg=_qr_svg(data.confirmation_number),
     )
 
 
@@ -211,7 +211,9 @@ class RenderedMail:
 def render_mail(data: NoticeInput, office: Office, link: str, link_days: int) -> RenderedMail:
     """The e-mail with the notice's download link, in the appointment's language."""
     notice = notice_for(data, office)
-    subject = _translations(notice.language).gettext(SUBJECTS.get(data.status, SUBJECTS["booked"]))
+    subject = _translations(notice.language).gettext(
+        SUBJECTS.get(data.status, SUBJECTS[AppointmentStatus.BOOKED])
+    )
     mail = Mail(
         language=notice.language,
         direction=notice.direction,

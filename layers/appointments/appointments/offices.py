@@ -19,10 +19,11 @@ import zipcodes
 from appointments.config import settings
 from appointments.errors import InvalidRequest, NotFound
 from appointments.models import AddressAttribute, OfficeModel
+from appointments.vocabulary import OfficeKind
 
-FIELD_OFFICE = "field_office"
-INTERNATIONAL_OFFICE = "international_office"
-ASYLUM_OFFICE = "asylum_office"
+FIELD_OFFICE = OfficeKind.FIELD_OFFICE
+INTERNATIONAL_OFFICE = OfficeKind.INTERNATIONAL_OFFICE
+ASYLUM_OFFICE = OfficeKind.ASYLUM_OFFICE
 DOMESTIC_KINDS = frozenset({FIELD_OFFICE, ASYLUM_OFFICE})
 EARTH_RADIUS_MILES = 3958.8
 WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -158,6 +159,15 @@ def _distance_miles(lat1: float, lon1: float, lat2: float, lon2: float) -> float
     d_lambda = math.radians(lon2 - lon1)
     a = math.sin(d_phi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(d_lambda / 2) ** 2
     return 2 * EARTH_RADIUS_MILES * math.asin(math.sqrt(a))
+
+
+def find_offices(*, zip_code: str | None, country: str | None) -> list[OfficeMatch]:
+    """The offices for a US ZIP code or for a country abroad: exactly one of them is given."""
+    if zip_code is not None and country is None:
+        return offices_for_zip(zip_code)
+    if country is not None and zip_code is None:
+        return offices_for_country(country)
+    raise InvalidRequest("Give exactly one of 'zip' (US ZIP code) or 'country' (ISO code).")
 
 
 def offices_for_zip(zip_code: str) -> list[OfficeMatch]:

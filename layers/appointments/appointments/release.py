@@ -22,7 +22,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from appointments.business_days import is_business_day
 from appointments.config import settings
@@ -119,6 +122,63 @@ class ReleaseSummary:
     @property
     def furthest_day(self) -> date | None:
         return max((day.day for day in self.days), default=None)
+
+    def log_fields(self) -> dict[str, Any]:
+        """The run's one structured log line."""
+        return {
+            "dry_run": self.dry_run,
+            "horizon": self.horizon,
+            "offices": self.offices,
+            "office_days": len(self.days),
+            "slots_opened": self.slots_opened,
+            "slots_already_present": self.slots_present,
+            "furthest_day": self.furthest_day.isoformat() if self.furthest_day else None,
+        }
+
+    def metrics(self) -> dict[str, int]:
+        if self.dry_run:
+            return {"DryRunReleases": 1}
+        return {
+            "OfficeDaysReleased": len(self.days),
+            "SlotsOpened": self.slots_opened,
+            "SlotsAlreadyPresent": self.slots_present,
+        }
+
+    def as_response(self) -> dict[str, Any]:
+        """What the release function returns (camelCase, like the API)."""
+        return {
+            "dryRun": self.dry_run,
+            "horizon": self.horizon,
+            "offices": self.offices,
+            "slotsOpened": self.slots_opened,
+            "slotsAlreadyPresent": self.slots_present,
+            "days": [
+                {
+                    "officeId": day.office_id,
+                    "date": day.day.isoformat(),
+                    "slotsOpened": day.created,
+                    "slotsAlreadyPresent": day.already_present,
+                }
+                for day in self.days
+            ],
+        }
+
+
+class ScheduleInput(BaseModel):
+    """The schedule's input: {} normally, {"dryRun": true} to list what would open without
+    writing, {"horizon": N} to open N release days ahead for this run."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="ignore")
+
+    dry_run: bool = Field(default=False, alias="dryRun")
+    horizon: int | None = Field(default=None, ge=1, le=60)
+
+
+def release_on_schedule(schedule_input: dict[str, Any] | None, now: datetime) -> ReleaseSummary:
+    """The scheduled run: the configured horizon unless the input names one."""
+    given = ScheduleInput.model_validate(schedule_input or {})
+    horizon = given.horizon or settings().release_horizon_days
+    return release(now, horizon=horizon, dry_run=given.dry_run)
 
 
 def release(

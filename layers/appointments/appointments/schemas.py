@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import (
     AfterValidator,
@@ -17,17 +17,9 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+from appointments.vocabulary import AppointmentStatus, Language, OfficeKind, Service
+
 EARLIEST_BIRTH_DATE = date(1900, 1, 1)
-Language = Literal["en", "es", "fr", "zh", "vi", "ko", "ru", "ar", "ht", "pt", "tl", "pl"]
-ServiceCode = Literal[
-    "adit-stamp",
-    "emergency-advance-parole",
-    "immigration-judge-grant",
-    "other",
-    "asylum",
-    "nacara",
-    "fear-screening",
-]
 Name = Annotated[
     str,
     StringConstraints(
@@ -78,10 +70,10 @@ class Applicant(ApiModel):
 
 class BookingIn(ApiModel):
     office_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
-    service: ServiceCode
+    service: Service
     slot_id: SlotIdText
     applicant: Applicant
-    language: Language = "en"
+    language: Language = Language.EN
     case_number: CaseNumberText | None = None
 
 
@@ -97,9 +89,9 @@ class LookupIn(ApiModel):
 
 class AppointmentOut(ApiModel):
     confirmation_number: str
-    status: Literal["booked", "rescheduled", "cancelled"]
+    status: AppointmentStatus
     office_id: str
-    service: ServiceCode
+    service: Service
     slot_id: str
     start: datetime = Field(description="ISO 8601 with the office's UTC offset")
     language: Language
@@ -128,10 +120,10 @@ class AddressOut(ApiModel):
 class OfficeOut(ApiModel):
     office_id: str
     name: str
-    kind: Literal["field_office", "international_office", "asylum_office"]
+    kind: OfficeKind
     address: AddressOut
     time_zone: str
-    services: list[ServiceCode]
+    services: list[Service]
     opening_hours: dict[str, list[list[str]]]
     distance_miles: float | None = None
 

@@ -9,20 +9,12 @@ asylum office that holds the case, which the receipt number's prefix identifies 
 from __future__ import annotations
 
 import re
-from enum import StrEnum
 
 from appointments.errors import CaseNotPendingHere, CaseNumberRequired, ServiceNotOffered
 from appointments.offices import Office
+from appointments.vocabulary import Service
 
-
-class Service(StrEnum):
-    ADIT_STAMP = "adit-stamp"
-    EMERGENCY_ADVANCE_PAROLE = "emergency-advance-parole"
-    IMMIGRATION_JUDGE_GRANT = "immigration-judge-grant"
-    OTHER = "other"
-    ASYLUM = "asylum"
-    NACARA = "nacara"
-    FEAR_SCREENING = "fear-screening"
+__all__ = ["CASE_SERVICES", "Service", "check_service_allowed", "check_service_offered"]
 
 
 CASE_SERVICES = frozenset({Service.ASYLUM, Service.NACARA, Service.FEAR_SCREENING})
@@ -35,13 +27,18 @@ def normalise_case_number(raw: str) -> str:
     return "".join(raw.split()).replace("-", "").upper()
 
 
-def check_service_allowed(
-    office: Office, service: Service, case_number: str | None, *, require_case: bool = True
-) -> None:
-    """Raise a domain error with a clear reason if `service` cannot be booked at `office`."""
+def check_service_offered(office: Office, service: Service) -> None:
+    """Raise ServiceNotOffered unless `office` offers `service` at all: enough to list its
+    free slots (a case service's case number is checked at booking, where it is given)."""
     if service not in office.services:
         raise ServiceNotOffered(f"The {office.name} does not offer the service '{service}'.")
-    if service not in CASE_SERVICES or not require_case:
+
+
+def check_service_allowed(office: Office, service: Service, case_number: str | None) -> None:
+    """Raise a domain error with a clear reason if `service` cannot be booked at `office`
+    with this case number."""
+    check_service_offered(office, service)
+    if service not in CASE_SERVICES:
         return
     if not case_number:
         raise CaseNumberRequired(

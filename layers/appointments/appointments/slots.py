@@ -15,10 +15,10 @@ from zoneinfo import ZoneInfo
 from pynamodb.exceptions import PutError, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from appointments.config import settings
 from appointments.errors import InvalidRequest
-from appointments.models import SlotModel, transaction_connection
-from appointments.offices import Office
+from appointments.models import SlotModel, purge_time, transaction_connection
+from appointments.offices import Office, catalogue
+from appointments.services import Service, check_service_offered
 
 MAX_TRANSACTION_ITEMS = 100
 
@@ -139,7 +139,7 @@ def new_slot(office: Office, day: date, start: str) -> SlotModel:
         start_utc=start_utc,
         capacity=office.capacity,
         booked=0,
-        expires_at=start_utc + timedelta(days=settings().purge_after_days),
+        expires_at=purge_time(start_utc),
     )
 
 
@@ -188,3 +188,17 @@ def free_slots(office: Office, day: date, now: datetime) -> list[FreeSlot]:
             )
         )
     return result
+
+
+@dataclass(frozen=True)
+class DayListing:
+    office: Office
+    day: date
+    slots: list[FreeSlot]
+
+
+def list_free_slots(office_id: str, day: date, service: Service, now: datetime) -> DayListing:
+    """The free slots of an office's day, for a service the office offers."""
+    office = catalogue.get(office_id)
+    check_service_offered(office, service)
+    return DayListing(office, day, free_slots(office, day, now))

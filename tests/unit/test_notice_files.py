@@ -23,23 +23,23 @@ pytestmark = pytest.mark.usefixtures("open_slots")
 def test_a_booking_gets_an_html_and_pdf_notice() -> None:
     _, appointment = booked_appointment()
     result = deliver(stream_record("INSERT", appointment))
-    keys = stored_keys(appointment.confirmation)
+    keys = stored_keys(appointment.confirmation_number)
     assert result == {"batchItemFailures": []}
     assert [key.rsplit(".", 1)[1] for key in keys] == ["html", "pdf"]
-    assert appointment.confirmation not in keys[0]  # not guessable from the number
-    assert AppointmentModel.get(appointment.confirmation).letter_key == keys[1]
+    assert appointment.confirmation_number not in keys[0]  # not guessable from the number
+    assert AppointmentModel.get(appointment.confirmation_number).notice_key == keys[1]
 
 
-def test_a_record_delivered_twice_makes_one_letter() -> None:
+def test_a_record_delivered_twice_makes_one_notice() -> None:
     _, appointment = booked_appointment()
     record = stream_record("INSERT", appointment)
     deliver(record)
     deliver(record)
-    assert len(stored_keys(appointment.confirmation)) == 2
+    assert len(stored_keys(appointment.confirmation_number)) == 2
 
 
-def test_a_reschedule_makes_a_newer_letter_current_and_an_older_one_never_wins() -> None:
-    # Given a booked appointment with its letter
+def test_a_reschedule_makes_a_newer_notice_current_and_an_older_one_never_wins() -> None:
+    # Given a booked appointment with its notice
     booked, before = booked_appointment()
     deliver(stream_record("INSERT", before))
     # When it is rescheduled, and the records arrive out of order
@@ -50,16 +50,16 @@ def test_a_reschedule_makes_a_newer_letter_current_and_an_older_one_never_wins()
         body={"slotId": second},
         headers={"X-Appointment-Pin": booked["pin"]},
     )
-    after = AppointmentModel.get(before.confirmation)
+    after = AppointmentModel.get(before.confirmation_number)
     deliver(stream_record("MODIFY", after, before))
     deliver(stream_record("INSERT", before))
-    # Then both letters exist, and the appointment points at the newer one
-    assert len(stored_keys(before.confirmation)) == 4
-    current = AppointmentModel.get(before.confirmation)
-    assert current.letter_version is not None
-    assert current.letter_key is not None
-    assert current.letter_version > before.updated_at.strftime("%Y%m%d")
-    assert after.updated_at.strftime("%Y%m%dT%H%M%S") in current.letter_key
+    # Then both notices exist, and the appointment points at the newer one
+    assert len(stored_keys(before.confirmation_number)) == 4
+    current = AppointmentModel.get(before.confirmation_number)
+    assert current.notice_version is not None
+    assert current.notice_key is not None
+    assert current.notice_version > before.updated_at.strftime("%Y%m%d")
+    assert after.updated_at.strftime("%Y%m%dT%H%M%S") in current.notice_key
 
 
 def test_changes_that_do_not_touch_the_notice_render_nothing() -> None:
@@ -69,22 +69,22 @@ def test_changes_that_do_not_touch_the_notice_render_nothing() -> None:
         f"/appointments/{booked['confirmationNumber']}",
         headers={"X-Appointment-Pin": "000000" if booked["pin"] != "000000" else "111111"},
     )
-    failed_pin = AppointmentModel.get(appointment.confirmation)
+    failed_pin = AppointmentModel.get(appointment.confirmation_number)
     deliver(stream_record("MODIFY", failed_pin, appointment))
-    assert stored_keys(appointment.confirmation) == []
+    assert stored_keys(appointment.confirmation_number) == []
 
 
-def test_ttl_removal_deletes_the_letters() -> None:
+def test_ttl_removal_deletes_the_notices() -> None:
     _, appointment = booked_appointment()
     deliver(stream_record("INSERT", appointment))
     deliver(stream_record("REMOVE", None, appointment))
-    assert stored_keys(appointment.confirmation) == []
+    assert stored_keys(appointment.confirmation_number) == []
 
 
 def test_a_bad_record_fails_alone() -> None:
     # Given a batch with a record of an office that does not exist, between two good ones
     _, good = booked_appointment()
-    broken = AppointmentModel.get(good.confirmation)
+    broken = AppointmentModel.get(good.confirmation_number)
     broken.office_id = "atlantis"
     broken.status = "rescheduled"
     bad_record = stream_record("MODIFY", broken, good)
@@ -93,12 +93,12 @@ def test_a_bad_record_fails_alone() -> None:
     assert result == {
         "batchItemFailures": [{"itemIdentifier": bad_record["dynamodb"]["SequenceNumber"]}]
     }
-    assert len(stored_keys(good.confirmation)) == 2
+    assert len(stored_keys(good.confirmation_number)) == 2
 
 
 def test_download_redirects_to_a_short_lived_link_with_the_pin() -> None:
     booked, appointment = booked_appointment()
-    path = f"/appointments/{booked['confirmationNumber']}/letter"
+    path = f"/appointments/{booked['confirmationNumber']}/notice"
     pin = {"X-Appointment-Pin": booked["pin"]}
     not_yet = call("GET", path, headers=pin)
     deliver(stream_record("INSERT", appointment))
@@ -131,15 +131,15 @@ def test_the_applicant_gets_the_link_by_mail_once_in_their_language() -> None:
     (mail,) = sent_mail()
     assert mail.destinations["ToAddresses"] == ["maria@example.com"]
     assert mail.subject == "Su aviso de cita"
-    assert "/letters/" in mail.body
+    assert "/notices/" in mail.body
     assert "amazonaws.com" not in mail.body
-    assert "7:45" in mail.body or appointment.confirmation in mail.body
+    assert "7:45" in mail.body or appointment.confirmation_number in mail.body
 
 
 def test_asking_for_a_lost_notice_mails_it_again() -> None:
     _, appointment = booked_appointment()
     deliver(stream_record("INSERT", appointment))
-    rendered = AppointmentModel.get(appointment.confirmation)
+    rendered = AppointmentModel.get(appointment.confirmation_number)
     requested = ask_for_the_lost_notice(appointment)
     deliver(stream_record("MODIFY", requested, rendered))
     assert len(sent_mail()) == 2
@@ -151,4 +151,4 @@ def test_no_address_no_mail() -> None:
     appointment = AppointmentModel.get(booked["confirmationNumber"])
     deliver(stream_record("INSERT", appointment))
     assert sent_mail() == []
-    assert len(stored_keys(appointment.confirmation)) == 2
+    assert len(stored_keys(appointment.confirmation_number)) == 2
