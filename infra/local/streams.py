@@ -280,24 +280,14 @@ class StreamPoller:
         return delivered
 
     def _lambda_record(self, raw: Mapping[str, Any]) -> dict[str, Any]:
-        """A GetRecords record as Lambda passes it: epoch seconds (boto3 gives a datetime),
-        and the stream's ARN."""
-        dynamodb = dict(raw.get("dynamodb", {}))
+        """A GetRecords record as Lambda passes it: with the table's region and the stream's ARN,
+        and the creation time in epoch seconds (boto3 parses it into a datetime)."""
+        dynamodb = dict(raw["dynamodb"])
         created = dynamodb.get("ApproximateCreationDateTime")
         if isinstance(created, datetime):
             dynamodb["ApproximateCreationDateTime"] = created.timestamp()
-        record: dict[str, Any] = {
-            "eventID": raw.get("eventID"),
-            "eventName": raw.get("eventName"),
-            "eventVersion": raw.get("eventVersion", "1.1"),
-            "eventSource": "aws:dynamodb",
-            "awsRegion": self._region,
-            "dynamodb": dynamodb,
-            "eventSourceARN": self._mapping.stream_arn,
-        }
-        if "userIdentity" in raw:  # present on TTL deletions
-            record["userIdentity"] = dict(raw["userIdentity"])
-        return record
+        stream = self._mapping.stream_arn
+        return {**raw, "awsRegion": self._region, "dynamodb": dynamodb, "eventSourceARN": stream}
 
     # ------------------------------------------------------------------ delivering
 
@@ -366,8 +356,7 @@ class StreamPoller:
         first, last = _sequence_number(records[0]), _sequence_number(records[-1])
         if self._on_failure is not None:
             response = {"statusCode": 200, "executedVersion": "$LATEST"}
-            if outcome.function_error:
-                response["functionError"] = "Unhandled"
+            response |= {"functionError": "Unhandled"} if outcome.function_error else {}
             self._on_failure(
                 {
                     "requestContext": {
