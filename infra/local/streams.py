@@ -253,30 +253,30 @@ class StreamPoller:
     def _poll_shard(self, shard: _Shard) -> int:
         """Read pages until the shard is drained (an empty page) or closed.
 
-        The iterator moves past a page only once the page is processed; after an error (an
-        expired iterator, say) the next poll reads again from the checkpoint, so nothing is lost.
+        After an error (an expired iterator, a failed send to the destination) or a stop, the
+        next poll reads again from the checkpoint, so nothing is lost.
         """
         delivered = 0
-        while not self._stop_event.is_set():
-            try:
+        try:
+            while not self._stop_event.is_set():
                 page = self._client.get_records(
                     ShardIterator=shard.iterator or self._acquire(shard), Limit=_GET_RECORDS_LIMIT
                 )
-            except ClientError:
-                shard.iterator = None
-                raise
-            records = [self._lambda_record(raw) for raw in page.get("Records", [])]
-            size = self._mapping.batch_size
-            for start in range(0, len(records), size):
-                delivered += self._settle(shard, records[start : start + size])
-            if self._stop_event.is_set():  # the rest comes after the checkpoint, next start
-                shard.iterator = None
-                break
-            shard.iterator = page.get("NextShardIterator")
-            if shard.iterator is None:  # closed and read to the end: children may start
-                shard.finished = True
-            if shard.finished or not records:
-                break
+                records = [self._lambda_record(raw) for raw in page.get("Records", [])]
+                size = self._mapping.batch_size
+                for start in range(0, len(records), size):
+                    delivered += self._settle(shard, records[start : start + size])
+                if self._stop_event.is_set():
+                    break
+                shard.iterator = page.get("NextShardIterator")
+                if shard.iterator is None:  # closed and read to the end: children may start
+                    shard.finished = True
+                if shard.finished or not records:
+                    return delivered
+        except Exception:
+            shard.iterator = None
+            raise
+        shard.iterator = None
         return delivered
 
     def _lambda_record(self, raw: Mapping[str, Any]) -> dict[str, Any]:

@@ -574,3 +574,49 @@ def test_a_property_the_stand_in_does_not_play_is_refused(unplayed: dict[str, An
     properties = {"Stream": "arn:stream", "StartingPosition": "TRIM_HORIZON"} | unplayed
     with pytest.raises(ValueError, match=r"locally|SQS"):
         StreamMapping.from_properties(properties)
+
+
+def test_a_failed_send_to_the_destination_loses_nothing(streams_table: StreamTable) -> None:
+    # Given a destination that is unreachable once, and a record the function fails on after
+    # one it processes
+    sent: list[dict[str, Any]] = []
+    unreachable_once = [ConnectionError("queue unreachable")]
+
+    def send(message: dict[str, Any]) -> None:
+        if unreachable_once:
+            raise unreachable_once.pop()
+        sent.append(message)
+
+    function = Function(raises_on("b"))
+    errors: list[str] = []
+    mapping = StreamMapping.from_properties(
+        {
+            "Stream": streams_table.stream_arn,
+            "StartingPosition": "TRIM_HORIZON",
+            "BatchSize": 1,
+            "MaximumRetryAttempts": 0,
+            "DestinationConfig": TO_QUEUE,
+        }
+    )
+    poller = StreamPoller(
+        mapping,
+        streams_client=streams_table.streams,
+        deliver=function,
+        function_arn=FUNCTION_ARN,
+        on_failure=send,
+        log=errors.append,
+    )
+    assert poller.poll_once() == 0  # read to the end of the (empty) stream
+    streams_table.put("a")
+    streams_table.put("b")
+    # When the send fails, and the stream is polled again
+    with pytest.raises(ConnectionError):
+        poller.poll_once()
+    poller.poll_once()
+    # Then the failed batch was tried again from the checkpoint and sent; nothing before it was
+    # delivered twice
+    assert function.keys() == [["a"], ["b"], ["b"]]
+    (message,) = sent
+    assert message["DDBStreamBatchInfo"]["startSequenceNumber"] == sequence_number(
+        function.events[1]["Records"][0]
+    )
