@@ -49,7 +49,7 @@ from infra.local.gateway import LocalGateway, cors_from, gateway_responses_from,
 from infra.local.lambda_runtime import FunctionWorker, Invocation
 from infra.local.resources import REGION, Endpoints, create_resources, local_client
 from infra.local.schedule_runner import ScheduleRunner, scheduled_functions
-from infra.local.streams import StreamPoller
+from infra.local.streams import StreamMapping, StreamPoller
 from infra.local.template import (
     FunctionSpec,
     References,
@@ -263,33 +263,38 @@ class LocalStack:
 
     def _start_streams(self, specs: list[FunctionSpec], references: References) -> None:
         """Deliver table stream records to stream-triggered functions, as an event source
-        mapping does (batches, filters, partial batch responses, retries)."""
+        mapping does with the event's properties (see infra/local/streams.py)."""
         assert self.endpoints is not None
         client = local_client("dynamodbstreams", self.endpoints.dynamodb)
         for spec in specs:
             for event_name, event in spec.events.items():
                 if event.get("Type") != "DynamoDB":
                     continue
-                properties = resolve(event["Properties"], references)
+                mapping = StreamMapping.from_properties(resolve(event["Properties"], references))
                 poller = StreamPoller(
+                    mapping,
                     streams_client=client,
-                    stream_arn=properties["Stream"],
                     deliver=self._deliverer(spec.logical_id),
-                    batch_size=int(properties.get("BatchSize", 100)),
-                    starting_position=properties.get("StartingPosition", "LATEST"),
-                    max_retries=int(properties.get("MaximumRetryAttempts", 3)),
-                    report_batch_item_failures="ReportBatchItemFailures"
-                    in properties.get("FunctionResponseTypes", []),
-                    filters=properties.get("FilterCriteria", {}).get("Filters"),
-                    on_error=self.log,
+                    function_arn=references.get_att(spec.logical_id, "Arn"),
+                    on_failure=self._queue_sender(mapping.on_failure_destination),
+                    log=self.log,
                     checkpoint_path=self.settings.data_dir
                     / "streams"
                     / f"{spec.logical_id}-{event_name}.json",
                 )
-                self.log(f"Delivering {properties['Stream']} to {spec.logical_id}")
+                self.log(f"Delivering {mapping.stream_arn} to {spec.logical_id}")
                 poller.start()
                 self._halts.append(functools.partial(poller.stop, timeout=0))
                 self._stoppers.append(functools.partial(self._stop_poller, poller, spec.logical_id))
+
+    def _queue_sender(self, queue_arn: str | None) -> Callable[[dict[str, Any]], None] | None:
+        """Sends a message (as JSON) to the local SQS queue of that ARN."""
+        if queue_arn is None:
+            return None
+        assert self.endpoints is not None
+        sqs = local_client("sqs", self.endpoints.moto)
+        url = sqs.get_queue_url(QueueName=queue_arn.rsplit(":", 1)[-1])["QueueUrl"]
+        return lambda message: sqs.send_message(QueueUrl=url, MessageBody=json.dumps(message))
 
     def _stop_poller(self, poller: StreamPoller, function: str) -> None:
         if not poller.stop(timeout=self._grace_left()):

@@ -1,10 +1,12 @@
 """StreamPoller against the official DynamoDB Local: the records a stream-triggered function gets
-locally must match what Lambda's event source mapping would hand it on AWS."""
+locally, and what happens to those it fails on, must match what Lambda's event source mapping
+does on AWS with the same event properties."""
 
 from __future__ import annotations
 
 import itertools
 import json
+import re
 import threading
 import time
 import uuid
@@ -17,9 +19,13 @@ import boto3
 import pytest
 
 from infra.local.dynamodb_local import DynamoDBLocal
-from infra.local.streams import StreamPoller
+from infra.local.streams import StreamMapping, StreamPoller
+from infra.local.template import References, load_template, resolve
 
 REGION = "us-east-1"
+FUNCTION_ARN = "arn:aws:lambda:us-east-1:123456789012:function:appointments-Notices"
+QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:appointments-NoticeFailuresQueue"
+TO_QUEUE = {"OnFailure": {"Type": "SQS", "Destination": QUEUE_ARN}}
 
 
 @pytest.fixture(scope="module")
@@ -87,16 +93,32 @@ class Function:
 
 
 def make_poller(
-    table: StreamTable, function: Function, errors: list[str], **options: Any
+    table: StreamTable,
+    function: Function,
+    errors: list[str],
+    *,
+    sent: list[dict[str, Any]] | None = None,
+    checkpoint_path: Path | None = None,
+    **properties: Any,
 ) -> StreamPoller:
-    options.setdefault("starting_position", "TRIM_HORIZON")
-    options.setdefault("poll_interval", 0.05)
+    """A poller for a DynamoDB event with these template properties (and a few defaults)."""
+    mapping = StreamMapping.from_properties(
+        {
+            "Stream": table.stream_arn,
+            "StartingPosition": "TRIM_HORIZON",
+            "FunctionResponseTypes": ["ReportBatchItemFailures"],
+            "MaximumRetryAttempts": 3,
+        }
+        | properties
+    )
     return StreamPoller(
+        mapping,
         streams_client=table.streams,
-        stream_arn=table.stream_arn,
         deliver=function,
-        on_error=errors.append,
-        **options,
+        function_arn=FUNCTION_ARN,
+        on_failure=None if sent is None else sent.append,
+        log=errors.append,
+        checkpoint_path=checkpoint_path,
     )
 
 
@@ -142,33 +164,13 @@ def test_insert_modify_remove_arrive_in_order_in_lambda_shape(streams_table: Str
 def test_batch_size_limits_records_per_delivery(streams_table: StreamTable) -> None:
     function = Function()
     errors: list[str] = []
-    poller = make_poller(streams_table, function, errors, batch_size=2)
+    poller = make_poller(streams_table, function, errors, BatchSize=2)
     for pk in ["a", "b", "c", "d", "e"]:
         streams_table.put(pk)
 
     assert poller.poll_once() == 5
 
     assert function.keys() == [["a", "b"], ["c", "d"], ["e"]]
-    assert errors == []
-
-
-def test_filter_delivers_only_modifications(streams_table: StreamTable) -> None:
-    function = Function()
-    errors: list[str] = []
-    only_modify = [{"Pattern": json.dumps({"eventName": ["MODIFY"]})}]
-    poller = make_poller(streams_table, function, errors, filters=only_modify)
-    streams_table.put("a", status="free")
-    streams_table.put("a", status="booked")
-    streams_table.put("b", status="free")
-    streams_table.put("b", status="cancelled")
-    streams_table.delete("a")
-
-    assert poller.poll_once() == 2
-    assert poller.poll_once() == 0  # the skipped records count as processed
-
-    records = [r for e in function.events for r in e["Records"]]
-    assert [r["eventName"] for r in records] == ["MODIFY", "MODIFY"]
-    assert [r["dynamodb"]["NewImage"]["status"]["S"] for r in records] == ["booked", "cancelled"]
     assert errors == []
 
 
@@ -180,7 +182,7 @@ def test_raising_function_is_retried_then_skipped(streams_table: StreamTable) ->
     function = Function(respond)
 
     errors: list[str] = []
-    poller = make_poller(streams_table, function, errors, batch_size=1, max_retries=2)
+    poller = make_poller(streams_table, function, errors, BatchSize=1, MaximumRetryAttempts=2)
     streams_table.put("poison", email="jane@example.com")
     streams_table.put("fine", email="joe@example.com")
 
@@ -223,7 +225,7 @@ def test_batch_item_failures_redeliver_from_the_failed_record(streams_table: Str
 def test_malformed_batch_item_failures_fail_the_whole_batch(streams_table: StreamTable) -> None:
     function = Function(lambda event: {"batchItemFailures": [{"itemIdentifier": "nope"}]})
     errors: list[str] = []
-    poller = make_poller(streams_table, function, errors, max_retries=1)
+    poller = make_poller(streams_table, function, errors, MaximumRetryAttempts=1)
     streams_table.put("a")
     streams_table.put("b")
 
@@ -256,28 +258,12 @@ def test_checkpoint_file_skips_processed_records(
     assert errors == []
 
 
-def test_latest_skips_records_written_before_the_poller_started(
-    streams_table: StreamTable,
-) -> None:
-    function = Function()
-    errors: list[str] = []
-    streams_table.put("old")
-    poller = make_poller(streams_table, function, errors, starting_position="LATEST")
-
-    assert poller.poll_once() == 0
-    streams_table.put("new")
-    assert poller.poll_once() == 1
-
-    assert function.keys() == [["new"]]
-    assert errors == []
-
-
 def test_start_delivers_in_background_and_stop_ends_the_thread(
     streams_table: StreamTable,
 ) -> None:
     function = Function()
     errors: list[str] = []
-    poller = make_poller(streams_table, function, errors, starting_position="LATEST")
+    poller = make_poller(streams_table, function, errors)
 
     poller.start()
     try:
@@ -291,7 +277,7 @@ def test_start_delivers_in_background_and_stop_ends_the_thread(
     assert not [t for t in threading.enumerate() if t.name.startswith("stream-poller")]
     poller.stop()  # idempotent
     streams_table.put("after-stop")
-    time.sleep(0.3)  # several poll intervals: nothing may be delivered any more
+    time.sleep(1)  # several poll intervals: nothing may be delivered any more
     assert function.keys() == [["background"]]
     assert errors == []
 
@@ -317,7 +303,7 @@ def test_stop_ends_delivery_mid_backlog_and_the_next_start_resumes_after_it(
     checkpoint = tmp_path / "checkpoint.json"
     errors: list[str] = []
     slow = Function(respond=lambda event: time.sleep(0.05))
-    poller = make_poller(streams_table, slow, errors, batch_size=10, checkpoint_path=checkpoint)
+    poller = make_poller(streams_table, slow, errors, BatchSize=10, checkpoint_path=checkpoint)
     # When the poller is stopped once delivery has begun
     poller.start()
     assert slow.called.wait(timeout=10)
@@ -327,7 +313,7 @@ def test_stop_ends_delivery_mid_backlog_and_the_next_start_resumes_after_it(
     assert len(stopped_after) < len(keys)
     resumed = Function()
     make_poller(
-        streams_table, resumed, errors, batch_size=10, checkpoint_path=checkpoint
+        streams_table, resumed, errors, BatchSize=10, checkpoint_path=checkpoint
     ).poll_once()
     delivered = stopped_after + list(itertools.chain.from_iterable(resumed.keys()))
     assert sorted(delivered) == keys  # each exactly once
@@ -348,7 +334,9 @@ def test_a_batch_cut_off_by_stop_is_delivered_again_not_dropped(
         raise RuntimeError("the function was stopped")
 
     hanging = Function(respond=hang_then_fail)
-    poller = make_poller(streams_table, hanging, errors, max_retries=0, checkpoint_path=checkpoint)
+    poller = make_poller(
+        streams_table, hanging, errors, MaximumRetryAttempts=0, checkpoint_path=checkpoint
+    )
     poller.start()
     assert hanging.called.wait(timeout=10)
     # When the stack stops it: the poller does not wait for the batch, then the function dies
@@ -360,3 +348,275 @@ def test_a_batch_cut_off_by_stop_is_delivered_again_not_dropped(
     make_poller(streams_table, again, errors, checkpoint_path=checkpoint).poll_once()
     assert again.keys() == [["first"]]
     assert errors == []
+
+
+def raises_on(poison: str) -> Callable[[dict[str, Any]], None]:
+    """A function that fails its whole invocation when the batch holds the poison record."""
+
+    def respond(event: dict[str, Any]) -> None:
+        if any(record["dynamodb"]["Keys"]["pk"]["S"] == poison for record in event["Records"]):
+            raise RuntimeError("cannot render")
+
+    return respond
+
+
+def test_bisection_isolates_a_poison_record_and_sends_it_to_the_destination(
+    streams_table: StreamTable,
+) -> None:
+    # Given a batch with one record the function always fails on, and bisection on
+    function = Function(raises_on("poison"))
+    errors: list[str] = []
+    sent: list[dict[str, Any]] = []
+    poller = make_poller(
+        streams_table,
+        function,
+        errors,
+        sent=sent,
+        BisectBatchOnFunctionError=True,
+        MaximumRetryAttempts=2,
+        DestinationConfig=TO_QUEUE,
+    )
+    for pk in ["a", "b", "poison", "c"]:
+        streams_table.put(pk)
+    # When the poller delivers it
+    delivered = poller.poll_once()
+    # Then the halves are retried until the poison record stands alone; the others are
+    # delivered, and the poison record, after its retries, goes to the destination
+    assert delivered == 3
+    assert function.keys() == [
+        ["a", "b", "poison", "c"],
+        ["a", "b"],
+        ["poison", "c"],
+        ["poison"],
+        ["poison"],
+        ["poison"],
+        ["c"],
+    ]
+    poison = sequence_number(function.events[3]["Records"][0])
+    (message,) = sent
+    assert message["DDBStreamBatchInfo"]["startSequenceNumber"] == poison
+    assert message["DDBStreamBatchInfo"]["endSequenceNumber"] == poison
+    assert message["DDBStreamBatchInfo"]["batchSize"] == 1
+    assert message["requestContext"]["approximateInvokeCount"] == 3  # splits are not retries
+    assert len(errors) == 1
+    assert poller.poll_once() == 0  # discarded, not delivered again
+
+
+def test_on_failure_message_is_the_invocation_record_aws_sends(
+    streams_table: StreamTable,
+) -> None:
+    # Given a function that fails every invocation, and an on-failure destination
+    function = Function(raises_on("x"))
+    errors: list[str] = []
+    sent: list[dict[str, Any]] = []
+    poller = make_poller(
+        streams_table,
+        function,
+        errors,
+        sent=sent,
+        MaximumRetryAttempts=1,
+        DestinationConfig=TO_QUEUE,
+    )
+    streams_table.put("x", email="jane@example.com")
+    streams_table.put("y", email="joe@example.com")
+    # When its retries are exhausted
+    assert poller.poll_once() == 0
+    # Then the destination gets the documented invocation record, which names the records
+    # (to read them from the stream) but holds none of their contents
+    (message,) = sent
+    first, last = (sequence_number(record) for record in function.events[0]["Records"])
+    iso_seconds = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
+    assert set(message) == {
+        "requestContext",
+        "responseContext",
+        "version",
+        "timestamp",
+        "DDBStreamBatchInfo",
+    }
+    context = message["requestContext"]
+    assert uuid.UUID(context.pop("requestId"))
+    assert context == {
+        "functionArn": FUNCTION_ARN,
+        "condition": "RetryAttemptsExhausted",
+        "approximateInvokeCount": 2,
+    }
+    assert message["responseContext"] == {
+        "statusCode": 200,
+        "executedVersion": "$LATEST",
+        "functionError": "Unhandled",
+    }
+    assert message["version"] == "1.0"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", message["timestamp"])
+    info = message["DDBStreamBatchInfo"]
+    assert iso_seconds.fullmatch(info.pop("approximateArrivalOfFirstRecord"))
+    assert iso_seconds.fullmatch(info.pop("approximateArrivalOfLastRecord"))
+    assert info == {
+        "shardId": streams_table.shard_id(),
+        "startSequenceNumber": first,
+        "endSequenceNumber": last,
+        "batchSize": 2,
+        "streamArn": streams_table.stream_arn,
+    }
+    assert "example.com" not in json.dumps(sent)
+
+
+def test_a_partial_batch_response_retries_the_rest_without_bisecting(
+    streams_table: StreamTable,
+) -> None:
+    # Given a function that reports its second record failed, every time, and bisection on
+    def second_failed(event: dict[str, Any]) -> dict[str, Any]:
+        failed = sequence_number(event["Records"][1 if len(event["Records"]) == 3 else 0])
+        return {"batchItemFailures": [{"itemIdentifier": failed}]}
+
+    function = Function(second_failed)
+    errors: list[str] = []
+    sent: list[dict[str, Any]] = []
+    poller = make_poller(
+        streams_table,
+        function,
+        errors,
+        sent=sent,
+        BisectBatchOnFunctionError=True,
+        MaximumRetryAttempts=1,
+        DestinationConfig=TO_QUEUE,
+    )
+    for pk in ["r1", "r2", "r3"]:
+        streams_table.put(pk)
+    # When the poller delivers them
+    assert poller.poll_once() == 1
+    # Then the rest of the batch is retried whole from the failed record, then discarded; the
+    # function did not fail, so the invocation record names no function error
+    assert function.keys() == [["r1", "r2", "r3"], ["r2", "r3"]]
+    (message,) = sent
+    assert message["DDBStreamBatchInfo"]["batchSize"] == 2
+    assert message["requestContext"]["approximateInvokeCount"] == 2
+    assert "functionError" not in message["responseContext"]
+
+
+def test_with_poison_records_nothing_is_lost_and_each_shard_keeps_its_order(
+    streams_table: StreamTable,
+) -> None:
+    # Given 40 changes of 8 items, two of them changes the function always fails on
+    poisons = {"k3-2", "k6-4"}
+
+    def respond(event: dict[str, Any]) -> None:
+        if any(
+            record["dynamodb"]["NewImage"]["change"]["S"] in poisons for record in event["Records"]
+        ):
+            raise RuntimeError("cannot render")
+
+    function = Function(respond)
+    errors: list[str] = []
+    sent: list[dict[str, Any]] = []
+    poller = make_poller(
+        streams_table,
+        function,
+        errors,
+        sent=sent,
+        BatchSize=10,
+        BisectBatchOnFunctionError=True,
+        MaximumRetryAttempts=1,
+        DestinationConfig=TO_QUEUE,
+    )
+    for round_ in range(5):
+        for item in range(8):
+            streams_table.put(f"k{item}", change=f"k{item}-{round_}")
+    # When the poller delivers them
+    assert poller.poll_once() == 38
+    # Then every change was processed once, or discarded to the destination, and the changes
+    # processed came in stream order
+    processed = [
+        sequence_number(record)
+        for event in function.events
+        if not any(r["dynamodb"]["NewImage"]["change"]["S"] in poisons for r in event["Records"])
+        for record in event["Records"]
+    ]
+    discarded = [m["DDBStreamBatchInfo"]["startSequenceNumber"] for m in sent]
+    every = {sequence_number(r) for event in function.events for r in event["Records"]}
+    assert len(every) == 40
+    assert sorted(processed + discarded, key=int) == sorted(every, key=int)
+    assert processed == sorted(processed, key=int)
+    assert [m["DDBStreamBatchInfo"]["batchSize"] for m in sent] == [1, 1]
+
+
+def test_the_templates_stream_event_is_played_with_its_properties() -> None:
+    # Given the notice renderer's stream event in template.yaml, resolved as the stack does
+    template = load_template()
+    event = template["Resources"]["RenderNoticesFunction"]["Properties"]["Events"]
+    references = References()
+    references.attributes[("AppointmentsTable", "StreamArn")] = "arn:stream"
+    references.attributes[("NoticeFailuresQueue", "Arn")] = QUEUE_ARN
+    # When it is read
+    mapping = StreamMapping.from_properties(
+        resolve(event["AppointmentChanges"]["Properties"], references)
+    )
+    # Then every property it declares is honoured
+    assert mapping == StreamMapping(
+        stream_arn="arn:stream",
+        batch_size=10,
+        batching_window_seconds=1,
+        report_batch_item_failures=True,
+        bisect_on_function_error=True,
+        maximum_retry_attempts=5,
+        on_failure_destination=QUEUE_ARN,
+    )
+
+
+@pytest.mark.parametrize(
+    "unplayed",
+    [
+        {"FilterCriteria": {"Filters": [{"Pattern": '{"eventName": ["MODIFY"]}'}]}},
+        {"StartingPosition": "LATEST"},
+        {"DestinationConfig": {"OnFailure": {"Type": "SNS", "Destination": "arn:topic"}}},
+    ],
+)
+def test_a_property_the_stand_in_does_not_play_is_refused(unplayed: dict[str, Any]) -> None:
+    properties = {"Stream": "arn:stream", "StartingPosition": "TRIM_HORIZON"} | unplayed
+    with pytest.raises(ValueError, match=r"locally|SQS"):
+        StreamMapping.from_properties(properties)
+
+
+def test_a_failed_send_to_the_destination_loses_nothing(streams_table: StreamTable) -> None:
+    # Given a destination that is unreachable once, and a record the function fails on after
+    # one it processes
+    sent: list[dict[str, Any]] = []
+    unreachable_once = [ConnectionError("queue unreachable")]
+
+    def send(message: dict[str, Any]) -> None:
+        if unreachable_once:
+            raise unreachable_once.pop()
+        sent.append(message)
+
+    function = Function(raises_on("b"))
+    errors: list[str] = []
+    mapping = StreamMapping.from_properties(
+        {
+            "Stream": streams_table.stream_arn,
+            "StartingPosition": "TRIM_HORIZON",
+            "BatchSize": 1,
+            "MaximumRetryAttempts": 0,
+            "DestinationConfig": TO_QUEUE,
+        }
+    )
+    poller = StreamPoller(
+        mapping,
+        streams_client=streams_table.streams,
+        deliver=function,
+        function_arn=FUNCTION_ARN,
+        on_failure=send,
+        log=errors.append,
+    )
+    assert poller.poll_once() == 0  # read to the end of the (empty) stream
+    streams_table.put("a")
+    streams_table.put("b")
+    # When the send fails, and the stream is polled again
+    with pytest.raises(ConnectionError):
+        poller.poll_once()
+    poller.poll_once()
+    # Then the failed batch was tried again from the checkpoint and sent; nothing before it was
+    # delivered twice
+    assert function.keys() == [["a"], ["b"], ["b"]]
+    (message,) = sent
+    assert message["DDBStreamBatchInfo"]["startSequenceNumber"] == sequence_number(
+        function.events[1]["Records"][0]
+    )

@@ -1,5 +1,6 @@
 """The local stack is driven by the template alone: a function, a route, a schedule or a
-stream trigger added to a copy of template.yaml is served with no other change."""
+stream trigger (and its on-failure queue) added to a copy of template.yaml is served with no
+other change."""
 
 from __future__ import annotations
 
@@ -39,6 +40,11 @@ def lambda_handler(event, context):
     return {"statusCode": 200, "body": json.dumps({"greeting": os.environ.get("GREETING")})}
 """
 
+FAILING = """
+def lambda_handler(event, context):
+    raise RuntimeError("cannot handle these records")
+"""
+
 
 HELLO_FUNCTION = """
   SenderIdentity:
@@ -69,9 +75,28 @@ HELLO_FUNCTION = """
           Type: DynamoDB
           Properties:
             Stream: !GetAtt AppointmentsTable.StreamArn
-            StartingPosition: LATEST
+            StartingPosition: TRIM_HORIZON
             BatchSize: 10
             FunctionResponseTypes: [ReportBatchItemFailures]
+
+  FailingFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: failing
+      Events:
+        Changes:
+          Type: DynamoDB
+          Properties:
+            Stream: !GetAtt AppointmentsTable.StreamArn
+            StartingPosition: TRIM_HORIZON
+            MaximumRetryAttempts: 1
+            DestinationConfig:
+              OnFailure:
+                Type: SQS
+                Destination: !GetAtt FailedChangesQueue.Arn
+
+  FailedChangesQueue:
+    Type: AWS::SQS::Queue
 """
 
 
@@ -93,11 +118,14 @@ def wait_for(condition: Callable[[], bool], seconds: float = 20) -> bool:
 @pytest.fixture(scope="module")
 def extended_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalStack, Path]]:
     tmp_path = tmp_path_factory.mktemp("extended")
-    # Given a copy of the template with three more functions: a route, a schedule, a stream
+    # Given a copy of the template with a function on a route, a schedule and a stream, and a
+    # function failing on the stream, with an on-failure queue
     for folder in ("functions", "layers"):
         (tmp_path / folder).symlink_to(REPO_ROOT / folder)
     (tmp_path / "extra").mkdir()
     (tmp_path / "extra" / "app.py").write_text(RECORDER)
+    (tmp_path / "failing").mkdir()
+    (tmp_path / "failing" / "app.py").write_text(FAILING)
     record = tmp_path / "calls.jsonl"
     added = HELLO_FUNCTION.format(record=record)
     text = (REPO_ROOT / "template.yaml").read_text().replace("\nOutputs:", added + "\nOutputs:")
@@ -142,6 +170,31 @@ def test_added_route_schedule_and_stream_trigger_are_served(
     stream = next(e for e in events if "Records" in e)
     assert stream["Records"][0]["eventName"] == "INSERT"
     assert os.environ.get("GREETING") is None  # the function's environment stayed its own
+
+
+def test_records_a_function_fails_on_reach_its_on_failure_queue(
+    extended_stack: tuple[LocalStack, Path],
+) -> None:
+    stack, _ = extended_stack
+    assert stack.endpoints is not None
+    dynamodb = boto3.client(
+        "dynamodb", endpoint_url=stack.endpoints.dynamodb, region_name="us-east-1"
+    )
+    sqs = boto3.client("sqs", endpoint_url=stack.endpoints.moto, region_name="us-east-1")
+    queue = sqs.get_queue_url(QueueName="appointments-FailedChangesQueue")["QueueUrl"]
+    # When an appointment item is written, which the failing function cannot handle
+    dynamodb.put_item(
+        TableName="appointments-AppointmentsTable",
+        Item={"confirmation": {"S": "TESTITEM002"}, "status": {"S": "booked"}},
+    )
+    # Then, its retry spent, the batch's invocation record is on the template's queue
+    received = sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=20)
+    message = json.loads(received["Messages"][0]["Body"])
+    table = dynamodb.describe_table(TableName="appointments-AppointmentsTable")["Table"]
+    assert message["DDBStreamBatchInfo"]["streamArn"] == table["LatestStreamArn"]
+    assert message["requestContext"]["functionArn"].endswith(":appointments-FailingFunction")
+    assert message["requestContext"]["approximateInvokeCount"] == 2
+    assert message["responseContext"]["functionError"] == "Unhandled"
 
 
 def test_mail_a_function_sends_is_in_the_outbox_with_its_link(
