@@ -23,7 +23,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -37,7 +37,7 @@ from botocore.config import Config
 from pynamodb.constants import DATETIME_FORMAT
 
 from infra.local.template import load_template
-from tests.e2e.running import RunningStack
+from tests.e2e.running import RunningStack, descendants
 from tests.helpers import REPO_ROOT, applicant, booking_body
 
 CLIENTS = 16
@@ -48,6 +48,8 @@ SLOTS_PER_RUN = 600  # more seats than either run can take
 OFFICE = "new-york"
 TIME_ZONE = ZoneInfo("America/New_York")
 TABLE = "appointments-{}Table"
+PROC = Path("/proc")
+TICKS = os.sysconf("SC_CLK_TCK")
 PEOPLE = itertools.count()  # a new applicant for every booking: one appointment per person
 
 
@@ -292,6 +294,34 @@ def dynamodb(endpoint_url: str) -> Any:
     )
 
 
+def cpu_by_part(stack_pid: int) -> dict[str, float]:
+    """CPU seconds used so far by each part of the stack, and by these clients."""
+    used: dict[str, float] = defaultdict(float)
+    own = os.times()
+    used["clients (this process)"] = own.user + own.system
+    for pid in [stack_pid, *descendants(stack_pid)]:
+        try:
+            fields = (PROC / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
+            line = (PROC / str(pid) / "cmdline").read_bytes()
+        except OSError:
+            continue
+        seconds = (int(fields[11]) + int(fields[12])) / TICKS
+        if pid == stack_pid:
+            used["gateway (the stack's process)"] += seconds
+        elif b"DynamoDBLocal.jar" in line:
+            used["DynamoDB Local"] += seconds
+        elif b"multiprocessing" in line:
+            used["function processes"] += seconds
+    return used
+
+
+def measured(stack_pid: int, run: Callable[[], Tally]) -> tuple[Tally, dict[str, float]]:
+    before = cpu_by_part(stack_pid)
+    tally = run()
+    after = cpu_by_part(stack_pid)
+    return tally, {part: seconds - before.get(part, 0.0) for part, seconds in after.items()}
+
+
 def overbooked(client: Any, days: list[date]) -> list[str]:
     """Slots holding more than their capacity, or whose counter differs from the
     appointments that name them."""
@@ -333,11 +363,20 @@ def main() -> None:
             gateway_slots = open_slots(client, gateway_day)
             raw_slots = open_slots(client, raw_day)
             run_clients(GatewayClients(stack.ports["api"], warm_slots).attempt, warm_slots, 3)
-            gateway = run_clients(
-                GatewayClients(stack.ports["api"], gateway_slots).attempt, gateway_slots, SECONDS
+            assert stack.process is not None
+            gateway, gateway_cpu = measured(
+                stack.process.pid,
+                lambda: run_clients(
+                    GatewayClients(stack.ports["api"], gateway_slots).attempt,
+                    gateway_slots,
+                    SECONDS,
+                ),
             )
-            raw = run_clients(
-                RawClients(client.meta.endpoint_url, raw_slots).attempt, raw_slots, SECONDS
+            raw, raw_cpu = measured(
+                stack.process.pid,
+                lambda: run_clients(
+                    RawClients(client.meta.endpoint_url, raw_slots).attempt, raw_slots, SECONDS
+                ),
             )
             wrong = overbooked(client, [warm_day, gateway_day, raw_day])
         finally:
@@ -345,6 +384,8 @@ def main() -> None:
             stack.stop()
             stopped_in = time.monotonic() - began
     print_table(gateway, raw, wrong, started_in, stopped_in)
+    print()
+    print_cpu({"gateway": (gateway, gateway_cpu), "raw": (raw, raw_cpu)})
     if wrong or gateway.failed or raw.failed:
         raise SystemExit(1)
 
@@ -371,6 +412,21 @@ def print_table(
     print(f"slots overbooked or miscounted: {len(wrong)}")
     for line in wrong[:10]:
         print(f"  {line}")
+
+
+def print_cpu(runs: dict[str, tuple[Tally, dict[str, float]]]) -> None:
+    """Where the time goes: on two cores, a run's rate is bound by the CPU a booking costs."""
+    parts = sorted({part for _, used in runs.values() for part in used})
+    print("CPU time per booking, ms (attempts: bookings and refusals)")
+    print()
+    print("| part | " + " | ".join(runs) + " |")
+    print("|---|" + "---:|" * len(runs))
+    for part in [*parts, "total"]:
+        cells = []
+        for tally, used in runs.values():
+            seconds = sum(used.values()) if part == "total" else used.get(part, 0.0)
+            cells.append(f"{seconds * 1000 / max(tally.booked + tally.refused, 1):.1f}")
+        print(f"| {part} | " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":
