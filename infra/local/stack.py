@@ -6,9 +6,10 @@
   SQS, Secrets Manager and the scheduler APIs. Without Java 17+, moto serves DynamoDB too,
   in memory.
 - Tables, buckets, queues and secrets are created from the template's own resources.
-- Every function runs in a process of its own with the environment the template gives it;
-  API events are served on LOCAL_API_PORT, schedules fire on their template schedules (and
-  once at start-up), and DynamoDB stream records reach stream-triggered functions.
+- Every function runs in processes of its own (one warm, more when it is busy, as Lambda
+  scales out) with the environment the template gives it; API events are served on
+  LOCAL_API_PORT, schedules fire on their template schedules (and once at start-up), and
+  DynamoDB stream records reach stream-triggered functions.
 - The sample office catalogue is seeded; running it again duplicates nothing.
 
 Settings (environment variables): LOCAL_HOST (127.0.0.1), LOCAL_API_PORT (3000),
