@@ -11,14 +11,18 @@ BIN := $(VENV)/bin
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-# Handler cost next to the bare DynamoDB request, import times, and the release's requests
-# per slot (prints tables).
+# Handler cost next to the bare DynamoDB request, import times, the release's requests per
+# slot, notice rendering, and contended bookings through the local stack's gateway next to the
+# raw DynamoDB Local rate (prints tables; the handlers' metric lines are switched off).
+bench: export POWERTOOLS_METRICS_DISABLED := true
 bench: dynamodb-local catalogues system-packages
 	@PYTHONPATH=layers/appointments:. $(BIN)/python -W ignore -m tests.bench.api_bench
 	@echo
 	@PYTHONPATH=layers/appointments:. $(BIN)/python -W ignore -m tests.bench.release_bench
 	@echo
 	@PYTHONPATH=layers/appointments:. $(BIN)/python -W ignore -m tests.bench.notice_bench
+	@echo
+	@PYTHONPATH=layers/appointments:. $(BIN)/python -W ignore -m tests.bench.gateway_bench
 
 # The whole system on http://127.0.0.1:3000 (settings: see infra/local/stack.py). Ctrl-C stops it.
 run: install catalogues system-packages

@@ -1,10 +1,14 @@
-"""Running a template's function locally the way Lambda does: one process per function, with
-only the environment the template gives it, its code and layers on the path, and a timeout.
+"""Running a template's function locally the way Lambda does: each execution environment is a
+process of its own, with only the environment the template gives the function, its code and
+layers on the path, and a timeout.
 
-The handler runs in a separate process (spawned, so nothing leaks from the gateway) and is
-invoked one event at a time, like a single warm Lambda container: callers that find it busy
-queue, and are served in the order they came. Logs go to the terminal. The process ends with
-the stack, even when the stack is killed hard.
+A function scales out like Lambda's: it starts with one warm process, and another is started
+(with a cold start of its own) only when every one it has is busy, up to its concurrency (the
+LOCAL_CONCURRENCY setting, or the template's ReservedConcurrentExecutions if lower). Each
+process handles one event at a time; events that find them all busy wait in one queue and are
+served in the order they came, never dropped. A process that crashed or ran past the timeout
+is thrown away, and another takes its place when there is work for it. Logs go to the
+terminal. The processes end with the stack, even when the stack is killed hard.
 """
 
 from __future__ import annotations
@@ -14,14 +18,16 @@ import importlib
 import multiprocessing
 import multiprocessing.connection
 import os
+import queue
 import signal
 import sys
 import threading
 import time
 import traceback
 import uuid
-from collections import deque
-from dataclasses import dataclass
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -29,6 +35,8 @@ from infra.local.template import FunctionSpec
 
 _CONTEXT = multiprocessing.get_context("spawn")
 READY_TIMEOUT_SECONDS = 60
+# An idle worker told to stop ends within this; after it, it is killed.
+WORKER_EXIT_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -103,49 +111,23 @@ def _exit_with_parent() -> None:
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
-class _ArrivalOrderLock:
-    """A lock handed to its waiters in the order they came.
-
-    Why: threading.Lock wakes any waiter, so with many requests for a busy function one could
-    wait behind later ones for as long as the load lasts.
-    """
-
-    def __init__(self) -> None:
-        self._mutex = threading.Lock()
-        self._held = False
-        self._waiting: deque[threading.Lock] = deque()
-
-    def __enter__(self) -> None:
-        with self._mutex:
-            if not self._held:
-                self._held = True
-                return
-            turn = threading.Lock()
-            turn.acquire()
-            self._waiting.append(turn)
-        turn.acquire()  # released by the holder: the lock passes straight to us
-
-    def __exit__(self, *exc_info: object) -> None:
-        with self._mutex:
-            if self._waiting:
-                self._waiting.popleft().release()
-            else:
-                self._held = False
-
-
-class FunctionWorker:
-    """One warm 'container' of a function; invocations are serialised as in Lambda."""
+class _Worker:
+    """One execution environment: a process with the handler imported, one event at a time."""
 
     def __init__(self, spec: FunctionSpec, environment: dict[str, str], name: str) -> None:
         self.spec = spec
         self.name = name
         self._environment = environment
-        self._lock = _ArrivalOrderLock()
         self._process: Any = None
         self._connection: Connection | None = None
-        self._stopped = False
+        self.stopping = False
+
+    @property
+    def alive(self) -> bool:
+        return self._connection is not None and self._process.is_alive()
 
     def start(self) -> None:
+        """Spawn the process and wait for its cold start (the handler's import)."""
         parent, child = _CONTEXT.Pipe()
         self._process = _CONTEXT.Process(
             target=_serve,
@@ -156,67 +138,213 @@ class FunctionWorker:
         self._process.start()
         child.close()
         self._connection = parent
-        if not parent.poll(READY_TIMEOUT_SECONDS):
-            self._terminate(grace_seconds=0)
-            raise RuntimeError(f"{self.name} did not start within {READY_TIMEOUT_SECONDS}s")
-        status, detail = parent.recv()
+        try:
+            ready = parent.poll(READY_TIMEOUT_SECONDS)
+            status, detail = parent.recv() if ready else ("failed", "no answer")
+        except (EOFError, OSError):
+            status, detail = "failed", "the process ended"
         if status != "ready":
-            self._terminate(grace_seconds=3)
+            self.stop(grace_seconds=0)
             raise RuntimeError(f"{self.name} could not start: {detail}")
 
     def invoke(self, event: dict[str, Any]) -> Invocation:
-        with self._lock:
-            if self._stopped:
-                return Invocation(False, {"errorType": "Stopped"}, 0.0)
-            if self._connection is None or not self._process.is_alive():
-                self.start()
-            connection = self._connection
-            if connection is None:
-                raise RuntimeError(f"{self.name} is not running")
-            started = time.monotonic()
-            try:
-                connection.send(event)
-                if not connection.poll(self.spec.timeout_seconds):
-                    self._restart()
-                    return Invocation(False, {"errorType": "TimeoutError"}, _since(started))
-                status, payload = connection.recv()
-            except (EOFError, OSError):  # the process died, or the stack stopped it
-                if self._stopped:
-                    return Invocation(False, {"errorType": "Stopped"}, _since(started))
-                self._restart()
-                return Invocation(False, {"errorType": "RuntimeExited"}, _since(started))
-            return Invocation(status == "ok", payload, _since(started))
+        """Hand the process one event; one that crashes or runs out of time is ended."""
+        if not self.alive:
+            self.start()
+        connection = self._connection
+        assert connection is not None
+        started = time.monotonic()
+        try:
+            connection.send(event)
+            if not connection.poll(self.spec.timeout_seconds):
+                self.stop(grace_seconds=0)
+                return Invocation(False, {"errorType": "TimeoutError"}, _since(started))
+            status, payload = connection.recv()
+        except (EOFError, OSError):  # the process died, or the stack stopped it
+            error = "Stopped" if self.stopping else "RuntimeExited"
+            self.stop(grace_seconds=0)
+            return Invocation(False, {"errorType": error}, _since(started))
+        return Invocation(status == "ok", payload, _since(started))
 
-    def _restart(self) -> None:
-        self._terminate(grace_seconds=3)
-        self.start()
-
-    def stop(self, grace_seconds: float = 3) -> None:
-        """End the process once its event in flight is done, or after `grace_seconds`; callers
-        waiting for it get a failed invocation, and it is not started again."""
-        self._stopped = True
-        self._terminate(grace_seconds)
-
-    def kill(self) -> None:
-        """End the process at once (the stack was told to stop at once)."""
-        self._stopped = True
+    def stop(self, grace_seconds: float) -> None:
+        """Ask the process to end; kill it if it has not after `grace_seconds`."""
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            with contextlib.suppress(OSError):  # the process may already be gone
+                connection.send(None)
+            connection.close()
         process = self._process
         if process is not None:
-            with contextlib.suppress(OSError, ValueError):
+            process.join(timeout=grace_seconds)
+            if process.is_alive():
+                process.kill()
+                process.join()
+
+    def kill(self) -> None:
+        self.stopping = True
+        process = self._process
+        if process is not None:
+            with contextlib.suppress(OSError, ValueError, AttributeError):
                 process.kill()
 
-    def _terminate(self, grace_seconds: float) -> None:
-        if self._connection is not None:
-            with contextlib.suppress(OSError):  # the worker may already be gone
-                self._connection.send(None)
-            self._connection.close()
-            self._connection = None
-        if self._process is not None:
-            self._process.join(timeout=grace_seconds)
-            if self._process.is_alive():
-                self._process.kill()
-                self._process.join()
-            self._process = None
+
+@dataclass(frozen=True)
+class _Request:
+    event: dict[str, Any]
+    answer: Future[Invocation] = field(default_factory=Future)
+
+
+class FunctionPool:
+    """A function's warm workers, scaled out on demand up to `concurrency`.
+
+    The requests wait in one FIFO queue that every worker's thread takes from, so an event is
+    never passed over by a later one, whichever worker becomes free first.
+    """
+
+    def __init__(
+        self,
+        spec: FunctionSpec,
+        environment: dict[str, str],
+        name: str,
+        concurrency: int,
+        log: Callable[[str], None] = print,
+    ) -> None:
+        self.spec = spec
+        self.name = name
+        self.concurrency = concurrency
+        self.log = log
+        self._environment = environment
+        self._requests: queue.SimpleQueue[_Request | None] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._threads: dict[_Worker, threading.Thread] = {}  # started, or starting
+        self._waiting = 0  # requests in the queue
+        self._busy = 0  # workers with an event in hand
+        self._stopped = False
+
+    @property
+    def size(self) -> int:
+        """Workers running or starting."""
+        with self._lock:
+            return len(self._threads)
+
+    def start(self) -> None:
+        """The first worker's cold start, now: a function that cannot start stops the stack."""
+        worker = _Worker(self.spec, self._environment, self.name)
+        worker.start()
+        with self._lock:
+            self._add(worker)
+
+    def invoke(self, event: dict[str, Any]) -> Invocation:
+        request = _Request(event)
+        with self._lock:
+            if self._stopped or self.concurrency < 1:
+                return _failed("Stopped" if self._stopped else "TooManyRequestsException")
+            self._requests.put(request)
+            self._waiting += 1
+            self._scale_out()
+        return request.answer.result()
+
+    def _scale_out(self) -> None:
+        """Start a worker for each waiting request that no idle worker will take (lock held)."""
+        while (
+            not self._stopped
+            and len(self._threads) < self.concurrency
+            and self._waiting > len(self._threads) - self._busy
+        ):
+            self._add(_Worker(self.spec, self._environment, self.name))
+
+    def _add(self, worker: _Worker) -> None:
+        thread = threading.Thread(
+            target=self._work, args=(worker,), name=f"{self.name}-{len(self._threads)}", daemon=True
+        )
+        self._threads[worker] = thread
+        thread.start()
+
+    def _work(self, worker: _Worker) -> None:
+        """A worker's life: its cold start, then requests in order until it is stopped, or
+        crashes, or runs out of time."""
+        try:
+            if not worker.alive and not self._cold_start(worker):
+                return
+            while True:
+                request = self._requests.get()
+                if request is None:
+                    return
+                with self._lock:
+                    self._waiting -= 1
+                    self._busy += 1
+                try:
+                    request.answer.set_result(worker.invoke(request.event))
+                except Exception as error:  # a crashed process could not start again, or the
+                    # event could not be sent: this request fails, never waits for ever
+                    self.log(f"{self.name}: {type(error).__name__}")
+                    request.answer.set_result(_failed("Runtime.InitError"))
+                finally:
+                    with self._lock:
+                        self._busy -= 1
+                if not worker.alive:
+                    return  # replaced when there is work for another
+        finally:
+            worker.stop(grace_seconds=WORKER_EXIT_SECONDS)
+            with self._lock:
+                del self._threads[worker]
+                self._scale_out()
+
+    def _cold_start(self, worker: _Worker) -> bool:
+        """Start the worker; if it cannot start, the request waiting longest gets the error
+        (as the request that made Lambda scale out does)."""
+        try:
+            worker.start()
+        except RuntimeError as error:
+            if not worker.stopping:
+                self.log(str(error))
+            with contextlib.suppress(queue.Empty):
+                request = self._requests.get_nowait()
+                if request is not None:
+                    with self._lock:
+                        self._waiting -= 1
+                    request.answer.set_result(_failed("Runtime.InitError"))
+            return False
+        return True
+
+    def stop(self, grace_seconds: float) -> None:
+        """Let each worker finish its event in flight for up to `grace_seconds`, then end them
+        all; requests still queued get a failed invocation."""
+        deadline = time.monotonic() + grace_seconds
+        with self._lock:
+            self._stopped = True
+            threads = dict(self._threads)
+            while True:
+                try:
+                    request = self._requests.get_nowait()
+                except queue.Empty:
+                    break
+                if request is not None:
+                    self._waiting -= 1
+                    request.answer.set_result(_failed("Stopped"))
+            for _ in threads:
+                self._requests.put(None)
+        for worker in threads:
+            worker.stopping = True
+        for thread in threads.values():
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
+        for worker, thread in threads.items():
+            if thread.is_alive():
+                worker.kill()
+        for thread in threads.values():
+            thread.join(timeout=WORKER_EXIT_SECONDS)
+
+    def kill(self) -> None:
+        """End every process at once (the stack was told to stop at once)."""
+        with self._lock:
+            self._stopped = True
+            workers = list(self._threads)
+        for worker in workers:
+            worker.kill()
+
+
+def _failed(error_type: str) -> Invocation:
+    return Invocation(False, {"errorType": error_type}, 0.0)
 
 
 def _since(started: float) -> float:

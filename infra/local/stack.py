@@ -6,16 +6,18 @@
   SQS, Secrets Manager and the scheduler APIs. Without Java 17+, moto serves DynamoDB too,
   in memory.
 - Tables, buckets, queues and secrets are created from the template's own resources.
-- Every function runs in a process of its own with the environment the template gives it;
-  API events are served on LOCAL_API_PORT, schedules fire on their template schedules (and
-  once at start-up), and DynamoDB stream records reach stream-triggered functions.
+- Every function runs in processes of its own (one warm, more when it is busy, as Lambda
+  scales out) with the environment the template gives it; API events are served on
+  LOCAL_API_PORT, schedules fire on their template schedules (and once at start-up), and
+  DynamoDB stream records reach stream-triggered functions.
 - The sample office catalogue is seeded; running it again duplicates nothing.
 
 Settings (environment variables): LOCAL_HOST (127.0.0.1), LOCAL_API_PORT (3000),
 LOCAL_DYNAMODB_PORT (8000), LOCAL_MOTO_PORT (5000), LOCAL_DATA_DIR (.local),
 LOCAL_TEMPLATE (template.yaml), LOCAL_STACK_NAME (appointments), LOCAL_SEED (1: seed data),
 LOCAL_ENV_VARS (infra/data/local-env.json: per-function environment overrides, as `sam local
---env-vars`).
+--env-vars`), LOCAL_CONCURRENCY (4: warm processes each function may scale out to, as Lambda's
+concurrency; a function's ReservedConcurrentExecutions caps it lower).
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ from infra.local.dynamodb_local import (
     port_holder,
 )
 from infra.local.gateway import LocalGateway, cors_from, gateway_responses_from, routes_from
-from infra.local.lambda_runtime import FunctionWorker, Invocation
+from infra.local.lambda_runtime import FunctionPool, Invocation
 from infra.local.resources import REGION, Endpoints, create_resources, local_client
 from infra.local.schedule_runner import ScheduleRunner, scheduled_functions
 from infra.local.streams import StreamMapping, StreamPoller
@@ -78,6 +80,9 @@ class Settings:
     stack_name: str = "appointments"
     seed: bool = True
     env_vars: Path = DATA_DIR / "local-env.json"
+    # Processes per function at most. Each handles one event at a time, and most of a request
+    # is spent waiting for DynamoDB, so a few per function keep two cores busy.
+    concurrency: int = 4
 
     @classmethod
     def from_environment(cls) -> Settings:
@@ -92,6 +97,7 @@ class Settings:
             stack_name=environ.get("LOCAL_STACK_NAME", cls.stack_name),
             seed=environ.get("LOCAL_SEED", "1") != "0",
             env_vars=Path(environ.get("LOCAL_ENV_VARS", cls.env_vars)).resolve(),
+            concurrency=int(environ.get("LOCAL_CONCURRENCY", cls.concurrency)),
         )
 
 
@@ -107,7 +113,7 @@ class LocalStack:
     _halts: list[Callable[[], object]] = field(default_factory=list)  # end deliveries, no waiting
     _engines: list[DynamoDBLocal] = field(default_factory=list)
     _stop_deadline: float = 0.0
-    workers: dict[str, FunctionWorker] = field(default_factory=dict)
+    functions: dict[str, FunctionPool] = field(default_factory=dict)
     endpoints: Endpoints | None = None
 
     def start(self) -> None:
@@ -245,21 +251,31 @@ class LocalStack:
         environments: dict[str, dict[str, str]],
         references: References,
     ) -> None:
-        self.log(f"Starting {len(specs)} functions, one process each")
+        self.log(
+            f"Starting {len(specs)} functions, one process each, more on demand "
+            f"(up to {self.settings.concurrency} each)"
+        )
         for spec in specs:
-            self.workers[spec.logical_id] = FunctionWorker(
-                spec, environments[spec.logical_id], references.ref(spec.logical_id)
+            reserved = resolve(spec.reserved_concurrency, references)
+            self.functions[spec.logical_id] = FunctionPool(
+                spec,
+                environments[spec.logical_id],
+                references.ref(spec.logical_id),
+                concurrency=self.settings.concurrency
+                if reserved is None
+                else min(self.settings.concurrency, int(reserved)),
+                log=self.log,
             )
-        with ThreadPoolExecutor(max_workers=4) as pool:
-            list(pool.map(lambda worker: worker.start(), self.workers.values()))
         self._stoppers.append(self._stop_functions)
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            list(pool.map(lambda function: function.start(), self.functions.values()))
 
     def _stop_functions(self) -> None:
-        """All at once: each one ends when its event in flight is done, or after 1 s."""
-        workers = list(self.workers.values())
-        if workers:
-            with ThreadPoolExecutor(max_workers=len(workers)) as pool:
-                list(pool.map(lambda worker: worker.stop(grace_seconds=1), workers))
+        """All at once: each process ends when its event in flight is done, or after 1 s."""
+        functions = list(self.functions.values())
+        if functions:
+            with ThreadPoolExecutor(max_workers=len(functions)) as pool:
+                list(pool.map(lambda function: function.stop(grace_seconds=1), functions))
 
     def _start_streams(self, specs: list[FunctionSpec], references: References) -> None:
         """Deliver table stream records to stream-triggered functions, as an event source
@@ -326,7 +342,7 @@ class LocalStack:
         self._stoppers.append(lambda: runner.stop(timeout=self._grace_left()))
 
     def invoke(self, logical_id: str, event: dict[str, Any]) -> Invocation:
-        invocation = self.workers[logical_id].invoke(event)
+        invocation = self.functions[logical_id].invoke(event)
         if not invocation.ok:
             self.log(f"{logical_id} failed: {invocation.payload.get('errorType')}")
         return invocation
@@ -389,8 +405,8 @@ class LocalStack:
 
     def kill(self) -> None:
         """Stop at once: kill every process the stack started, finish nothing."""
-        for worker in self.workers.values():
-            worker.kill()
+        for function in self.functions.values():
+            function.kill()
         for engine in self._engines:
             engine.kill()
 

@@ -134,6 +134,7 @@ class FunctionSpec:
     layer_dirs: tuple[Path, ...]  # the Python layers' code, for sys.path
     environment: dict[str, Any]  # unresolved values, Globals merged with the function's own
     events: dict[str, dict[str, Any]] = field(default_factory=dict)
+    reserved_concurrency: Any = None  # ReservedConcurrentExecutions, unresolved; None: unset
 
 
 def _merged(global_value: Any, own_value: Any) -> Any:
@@ -179,6 +180,7 @@ def function_specs(template: dict[str, Any], base_dir: Path) -> list[FunctionSpe
                 layer_dirs=layer_dirs,
                 environment=dict(properties.get("Environment", {}).get("Variables", {})),
                 events=dict(properties.get("Events", {})),
+                reserved_concurrency=properties.get("ReservedConcurrentExecutions"),
             )
         )
     return specs

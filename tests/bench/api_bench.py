@@ -8,6 +8,9 @@ a Lambda cold start that the code controls).
 
 from __future__ import annotations
 
+import contextlib
+import io
+import logging
 import os
 import statistics
 import subprocess
@@ -78,6 +81,7 @@ def import_time_ms(function: str) -> float:
 
 def main() -> None:
     port = free_port()
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per secrets request
     secrets = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     secrets.start()
     with DynamoDBLocal() as engine:
@@ -91,7 +95,9 @@ def main() -> None:
         office = offices["new-york"]
         big = office.__class__(**{**office.__dict__, "capacity": 10_000})
         open_day(big, day, starts=["09:00", "10:00"])
-        rows = measure(engine.endpoint_url, day.isoformat())
+        # Powertools prints the ColdStart metric even with POWERTOOLS_METRICS_DISABLED.
+        with contextlib.redirect_stdout(io.StringIO()):
+            rows = measure(engine.endpoint_url, day.isoformat())
     secrets.stop()
     print_table(rows)
     print()

@@ -9,16 +9,19 @@ renderer's.
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import boto3
+import httpx
 import pytest
 import yaml
 
@@ -41,6 +44,12 @@ import json, os, time
 
 
 def lambda_handler(event, context):
+    if "Records" not in event:  # an API request: held as long as the stream's batches
+        with open(os.path.join(os.environ["BUSY_IN"], str(os.getpid())), "w"):
+            pass
+        while os.path.exists(os.environ["HOLD_WHILE"]):
+            time.sleep(0.05)
+        return {"statusCode": 200, "body": "done"}
     while os.path.exists(os.environ["HOLD_WHILE"]):
         time.sleep(0.05)
     if os.path.exists(os.environ["SLOW_WHILE"]):
@@ -58,13 +67,15 @@ class Files:
         self.delivered = root / "delivered.txt"
         self.hold = root / "hold"
         self.slow = root / "slow"
+        self.busy = root / "busy"  # a file per process handling an API request
 
     def delivered_keys(self) -> list[str]:
         return self.delivered.read_text().split() if self.delivered.exists() else []
 
 
-def stand_in_template(root: Path, files: Files) -> Path:
-    """template.yaml with its functions replaced by the stand-in on the appointments stream."""
+def stand_in_template(root: Path, files: Files, *, api_path: str | None = None) -> Path:
+    """template.yaml with its functions replaced by the stand-in on the appointments stream
+    (and, with `api_path`, on that GET route too)."""
     template = load_template()
     resources = template["Resources"]
     for logical_id in [k for k, v in resources.items() if v["Type"].endswith("::Function")]:
@@ -79,6 +90,7 @@ def stand_in_template(root: Path, files: Files) -> Path:
                     "DELIVERED_TO": str(files.delivered),
                     "HOLD_WHILE": str(files.hold),
                     "SLOW_WHILE": str(files.slow),
+                    "BUSY_IN": str(files.busy),
                 }
             },
             "Events": {
@@ -94,6 +106,12 @@ def stand_in_template(root: Path, files: Files) -> Path:
             },
         },
     }
+    if api_path is not None:
+        events = resources["NoticeStandInFunction"]["Properties"]["Events"]
+        events["Busy"] = {
+            "Type": "Api",
+            "Properties": {"RestApiId": {"Ref": "Api"}, "Path": api_path, "Method": "GET"},
+        }
     (root / "stand_in").mkdir()
     (root / "stand_in" / "app.py").write_text(STAND_IN)
     (root / "layers").symlink_to(REPO_ROOT / "layers")
@@ -210,6 +228,41 @@ def test_a_second_ctrl_c_stops_at_once(stand_in_stack: RunningStack, files: File
     assert code == 128 + signal.SIGINT
     assert stopped_in < 2, f"stopping took {stopped_in:.1f}s"
     assert wait_until(lambda: stack_processes(stack) == [], 5), stack_processes(stack)
+
+
+def test_ctrl_c_with_every_function_process_busy_stops_within_5_seconds(
+    tmp_path: Path, files: Files
+) -> None:
+    # Given a stack whose function may scale out to 4 processes, all 4 held by API requests,
+    # and 4 more requests waiting for them
+    template = stand_in_template(tmp_path, files, api_path="/busy")
+    environment = {"LOCAL_TEMPLATE": str(template), "LOCAL_SEED": "0", "LOCAL_CONCURRENCY": "4"}
+    stack = RunningStack(tmp_path / "data", tmp_path / "stack.log", environment)
+    files.busy.mkdir()
+    files.hold.touch()
+    try:
+        stack.start()
+        with ThreadPoolExecutor(max_workers=8) as clients:
+            for _ in range(8):
+                clients.submit(
+                    lambda: suppress_transport_errors(lambda: httpx.get(f"{stack.url}/busy"))
+                )
+            assert wait_until(lambda: len(list(files.busy.iterdir())) == 4, 30)
+            # When Ctrl-C is pressed
+            began = time.monotonic()
+            code = stack.stop(timeout=60)
+            stopped_in = time.monotonic() - began
+    finally:
+        stack.kill()
+    # Then the stack stopped within 5 s, and left no process running
+    assert code == 0
+    assert stopped_in < 5, f"stopping took {stopped_in:.1f}s"
+    assert wait_until(lambda: stack_processes(stack) == [], 5), stack_processes(stack)
+
+
+def suppress_transport_errors(request: Callable[[], object]) -> None:
+    with contextlib.suppress(httpx.TransportError):
+        request()
 
 
 def test_dynamodb_local_dies_with_a_stack_killed_hard(stand_in_stack: RunningStack) -> None:
