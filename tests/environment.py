@@ -1,5 +1,6 @@
 """The test environment: fake credentials and fixed resource names, set before any import of the
-domain package (pynamodb models read their table names when first imported)."""
+domain package (pynamodb models read their table names when first imported), and the test hooks
+on AWS requests, installed before any client exists."""
 
 from __future__ import annotations
 
@@ -45,3 +46,13 @@ def _share_one_loader_between_sessions() -> None:
 
 
 _share_one_loader_between_sessions()
+
+
+def _hook_every_client() -> None:
+    """Test hooks reach every AWS client only if botocore knows them before the first client."""
+    from tests import aws_hooks  # noqa: PLC0415 - after the environment above
+
+    aws_hooks.install()
+
+
+_hook_every_client()

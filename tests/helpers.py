@@ -23,9 +23,9 @@ from zoneinfo import ZoneInfo
 import boto3
 from aws_lambda_powertools.utilities import parameters
 
-from appointments import booking, notice_files
+from appointments import booking, models
 from appointments.business_days import is_business_day
-from appointments.models import ALL_MODELS, AppointmentModel, SlotModel, transaction_connection
+from appointments.models import AppointmentModel, SlotModel
 from appointments.notice_files import notice_prefix
 from appointments.notices import NoticeInput
 from appointments.offices import (
@@ -39,6 +39,7 @@ from appointments.slots import OpenedDay, SlotId, new_slot, open_day, slot_start
 from infra.local.gateway import LocalGateway, routes_from
 from infra.local.lambda_runtime import Invocation
 from infra.local.template import create_tables, function_specs, load_template
+from tests import aws_hooks
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TABLE_NAMES = {
@@ -150,15 +151,11 @@ def call(method: str, path: str, **kwargs: Any) -> ApiResponse:
 
 
 def reset_connections() -> None:
-    """Forget cached clients and the office cache, so the next call sees the current engine."""
-    for model in ALL_MODELS:
-        model._connection = None
-    transaction_connection.cache_clear()
+    """Forget DynamoDB connections, cached parameters and the office cache, so the next call
+    sees the current engine. (S3 and SES are only ever moto's, whose clients outlive a mock.)"""
+    models.reset_connections()
     catalogue.invalidate()
     parameters.clear_caches()
-    notice_files._s3.cache_clear()
-    notice_files._ses.cache_clear()
-    parameters.base.DEFAULT_PROVIDERS.clear()  # type: ignore[attr-defined]
 
 
 def create_secret(endpoint_url: str | None = None) -> None:
@@ -183,28 +180,17 @@ def make_resources(endpoint_url: str | None = None) -> None:
 
 @contextmanager
 def on_dynamodb_calls(
-    event: str, handler: Callable[..., Any], operation: str = "", *, first: bool = False
+    event: str, handler: Callable[..., Any], operation: str = ""
 ) -> Iterator[None]:
     """Hook `handler` to a botocore event ("before-call", "after-call", …) of every DynamoDB
-    client the domain uses, for `operation` or every operation, while the block runs; `first`
-    puts it ahead of the other handlers (to answer instead of the service)."""
-    name = f"{event}.dynamodb" + (f".{operation}" if operation else "")
-    clients = [model._get_connection().connection.client for model in ALL_MODELS]
-    clients.append(transaction_connection().client)
-    unique = {id(client): client for client in clients}.values()
-    for client in unique:
-        register = client.meta.events.register_first if first else client.meta.events.register
-        register(name, handler)
-    try:
+    request, for `operation` or every operation, while the block runs."""
+    with aws_hooks.hooked(f"{event}.dynamodb" + (f".{operation}" if operation else ""), handler):
         yield
-    finally:
-        for client in unique:
-            client.meta.events.unregister(name, handler)
 
 
 @contextmanager
 def count_dynamodb_calls() -> Iterator[Counter[str]]:
-    """Count DynamoDB API requests made through the domain's clients (botocore event hook)."""
+    """Count the DynamoDB API requests the block sends (a botocore event hook)."""
     calls: Counter[str] = Counter()
 
     def record(model: Any = None, **_: Any) -> None:

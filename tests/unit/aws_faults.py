@@ -1,25 +1,50 @@
-"""Faults injected into the AWS clients of the domain (botocore's event hooks), and delivery of
+"""Faults injected into the domain's AWS requests (botocore's event hooks), and delivery of
 stream records as Lambda does it, retries included."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
 from botocore.awsrequest import AWSResponse, HTTPHeaders
 
-from appointments import notice_files
-from appointments.models import AppointmentModel, SlotModel, transaction_connection
+from appointments.config import settings
+from tests.aws_hooks import hooked
 from tests.helpers import deliver
 
-CLIENTS: dict[str, Callable[[], Any]] = {
-    "s3": notice_files._s3,
-    "ses": notice_files._ses,
-    "dynamodb": lambda: AppointmentModel._get_connection().connection.client,
-    "dynamodb-slots": lambda: SlotModel._get_connection().connection.client,
-    "dynamodb-transactions": lambda: transaction_connection().client,
+# Where a fault strikes: a service, and for DynamoDB a table or any.
+TARGETS: dict[str, tuple[str, str | None]] = {
+    "s3": ("s3", None),
+    "ses": ("ses", None),
+    "dynamodb": ("dynamodb", None),
+    "dynamodb:appointments": ("dynamodb", settings().appointments_table),
+    "dynamodb:slots": ("dynamodb", settings().slots_table),
 }
+
+
+def aimed_at(target: str, params: dict[str, Any]) -> bool:
+    """Whether a request about to be sent (botocore's `params`) is one `target` names."""
+    _, table = TARGETS[target]
+    return table is None or json.loads(params["body"] or b"{}").get("TableName") == table
+
+
+@contextmanager
+def hooked_on(
+    target: str,
+    operation: str,
+    before_call: Callable[..., Any],
+    after_call: Callable[..., Any] | None = None,
+) -> Iterator[None]:
+    """Handlers hooked to requests of `operation` to the target's service while the block runs
+    (they tell the target's own requests apart with `aimed_at`)."""
+    service, _ = TARGETS[target]
+    with ExitStack() as stack:
+        stack.enter_context(hooked(f"before-call.{service}.{operation}", before_call))
+        if after_call is not None:
+            stack.enter_context(hooked(f"after-call.{service}.{operation}", after_call))
+        yield
 
 
 class InvocationEnded(BaseException):
@@ -45,7 +70,7 @@ def deliver_until_done(*records: dict[str, Any], attempts: int = 4) -> int:
 
 @contextmanager
 def answered_with_error(
-    client: str,
+    target: str,
     operation: str,
     code: str,
     message: str | Callable[[Any], str],
@@ -53,12 +78,14 @@ def answered_with_error(
     status: int = 400,
     nth: int | None = 1,
 ) -> Iterator[list[int]]:
-    """The `nth` request of `operation` (every one when None) gets an AWS error answer, as
-    botocore would parse it; `message` may be made from the request's body. Yields the
-    number of requests seen."""
+    """The `nth` request of `operation` to `target` (every one when None) gets an AWS error
+    answer, as botocore would parse it; `message` may be made from the request's body. Yields
+    the number of requests seen."""
     seen = [0]
 
     def answer(params: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
+        if not aimed_at(target, params):
+            return None
         seen[0] += 1
         if nth is not None and seen[0] != nth:
             return None
@@ -69,26 +96,23 @@ def answered_with_error(
         }
         return AWSResponse("https://aws", status, HTTPHeaders(), None), parsed
 
-    events = CLIENTS[client]().meta.events
-    service = events_service(client)
-    events.register_first(f"before-call.{service}.{operation}", answer)
-    try:
+    with hooked_on(target, operation, answer):
         yield seen
-    finally:
-        events.unregister(f"before-call.{service}.{operation}", answer)
 
 
 @contextmanager
 def invocation_ends(
-    client: str, operation: str, *, after: bool, naming: str = ""
+    target: str, operation: str, *, after: bool, naming: str = ""
 ) -> Iterator[None]:
-    """The invocation ends once, just before (or after) a request of `operation` whose body
-    names `naming`: before, AWS never saw the request; after, AWS did it but the answer is
-    lost."""
+    """The invocation ends once, just before (or after) a request of `operation` to `target`
+    whose body names `naming`: before, AWS never saw the request; after, AWS did it but the
+    answer is lost."""
     ended = [False]
 
     def before_call(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
-        context["fault_here"] = not ended[0] and naming in str(params.get("body"))
+        context["fault_here"] = (
+            not ended[0] and aimed_at(target, params) and naming in str(params.get("body"))
+        )
         if context["fault_here"] and not after:
             ended[0] = True
             raise InvocationEnded
@@ -98,16 +122,5 @@ def invocation_ends(
             ended[0] = True
             raise InvocationEnded
 
-    events = CLIENTS[client]().meta.events
-    service = events_service(client)
-    events.register_first(f"before-call.{service}.{operation}", before_call)
-    events.register_first(f"after-call.{service}.{operation}", after_call)
-    try:
+    with hooked_on(target, operation, before_call, after_call):
         yield
-    finally:
-        events.unregister(f"before-call.{service}.{operation}", before_call)
-        events.unregister(f"after-call.{service}.{operation}", after_call)
-
-
-def events_service(client: str) -> str:
-    return client.split("-", 1)[0]

@@ -36,7 +36,7 @@ def transact_write_fails(times: int, error_type: str, extra: dict[str, Any]) -> 
         sent[0] += 1
         return _error(error_type, extra) if sent[0] <= times else None
 
-    with on_dynamodb_calls("before-call", maybe_fail, "TransactWriteItems", first=True):
+    with on_dynamodb_calls("before-call", maybe_fail, "TransactWriteItems"):
         yield sent
 
 
@@ -116,7 +116,7 @@ def dynamodb_fails(operation: str, error_type: str, failing: set[int]) -> Iterat
             return _error(error_type, {"message": "Rate of requests exceeds the allowed rate."})
         return None
 
-    with on_dynamodb_calls("before-call", maybe_fail, operation, first=True):
+    with on_dynamodb_calls("before-call", maybe_fail, operation):
         yield sent
 
 

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from appointments.models import ApplicantModel, AppointmentModel, transaction_connection
-from tests.helpers import applicant, book, call
+from appointments.models import ApplicantModel, AppointmentModel
+from tests.helpers import applicant, book, call, on_dynamodb_calls
 
 pytestmark = pytest.mark.usefixtures("open_slots")
 
@@ -83,17 +83,8 @@ def requests_sent(**overrides: Any) -> list[tuple[str, str]]:
     def record(model: Any, params: dict[str, Any], **_: Any) -> None:
         sent.append((model.name, params.get("TableName", "")))
 
-    clients = {id(c): c for c in [transaction_connection().client]}
-    for model in (ApplicantModel, AppointmentModel):
-        client = model._get_connection().connection.client
-        clients[id(client)] = client
-    for client in clients.values():
-        client.meta.events.register("before-parameter-build.dynamodb", record)
-    try:
+    with on_dynamodb_calls("before-parameter-build", record):
         assert lookup(**overrides).status == 202
-    finally:
-        for client in clients.values():
-            client.meta.events.unregister("before-parameter-build.dynamodb", record)
     return sent
 
 

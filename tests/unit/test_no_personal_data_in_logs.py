@@ -118,10 +118,8 @@ def test_a_failed_release_logs_no_personal_data(everything_logged: Logs) -> None
     booked = book()
     error = ("InternalServerError", "Internal server error")
     with (
-        answered_with_error(
-            "dynamodb-transactions", "TransactWriteItems", *error, status=500, nth=None
-        ),
-        answered_with_error("dynamodb-slots", "Query", *error, status=500, nth=None),
+        answered_with_error("dynamodb", "TransactWriteItems", *error, status=500, nth=None),
+        answered_with_error("dynamodb:slots", "Query", *error, status=500, nth=None),
     ):
         # When the scheduled release runs
         answer, runtime_report = invoke(load_function("release_slots").lambda_handler, {})

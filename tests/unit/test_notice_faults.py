@@ -37,10 +37,10 @@ FAULTS: dict[str, Callable[[], AbstractContextManager[object]]] = {
         "s3", "PutObject", "InternalError", "We encountered an internal error.", status=500, nth=2
     ),
     "ended after the notice was recorded": lambda: invocation_ends(
-        "dynamodb", "UpdateItem", after=True, naming="notice_key"
+        "dynamodb:appointments", "UpdateItem", after=True, naming="notice_key"
     ),
     "ended after the mail was recorded": lambda: invocation_ends(
-        "dynamodb", "UpdateItem", after=True, naming="mailed_key"
+        "dynamodb:appointments", "UpdateItem", after=True, naming="mailed_key"
     ),
 }
 

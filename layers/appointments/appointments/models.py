@@ -167,3 +167,13 @@ def transaction_connection() -> Connection:
         read_timeout_seconds=_Meta.read_timeout_seconds,
         max_pool_connections=_Meta.max_pool_connections,
     )
+
+
+def reset_connections() -> None:
+    """Drop the process's DynamoDB connections: the next request connects anew, to the endpoint
+    the environment names then. A Lambda container never changes endpoint; a process that moves
+    between engines (the tests: moto, then DynamoDB Local) calls this at each move."""
+    for model in ALL_MODELS:
+        # pynamodb keeps a model's connection on its class, with no public way to drop it.
+        model._connection = None  # noqa: SLF001
+    transaction_connection.cache_clear()
