@@ -428,10 +428,11 @@ def booked_appointment() -> tuple[dict[str, Any], AppointmentModel]:
 
 
 def sent_mail() -> list[Any]:
-    """The mail SES accepted (moto keeps what it sent)."""
-    from moto.ses.models import ses_backends  # noqa: PLC0415 - moto's record of sent mail
+    """The mail SES accepted (moto keeps what it sent, and documents where)."""
+    from moto.core import DEFAULT_ACCOUNT_ID  # noqa: PLC0415 - moto only where mail is read
+    from moto.ses import ses_backends  # noqa: PLC0415
 
-    return list(ses_backends["123456789012"]["us-east-1"].sent_messages)
+    return list(ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages)
 
 
 def ask_for_the_lost_notice(appointment: AppointmentModel) -> AppointmentModel:

@@ -18,6 +18,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -93,7 +94,7 @@ def main() -> None:
         offices = {office.office_id: office for office in seed_offices()}
         day = next_weekday()
         office = offices["new-york"]
-        big = office.__class__(**{**office.__dict__, "capacity": 10_000})
+        big = replace(office, capacity=10_000)
         open_day(big, day, starts=["09:00", "10:00"])
         # Powertools prints the ColdStart metric even with POWERTOOLS_METRICS_DISABLED.
         with contextlib.redirect_stdout(io.StringIO()):
