@@ -32,13 +32,11 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import boto3
 import yaml
-from botocore.config import Config
 from pynamodb.constants import DATETIME_FORMAT
 
 from infra.local.template import load_template
-from tests.e2e.running import RunningStack, descendants
+from tests.e2e.running import RunningStack, descendants, local_dynamodb
 from tests.helpers import REPO_ROOT, applicant, booking_body
 
 CLIENTS = 16
@@ -288,14 +286,7 @@ class RawClients:
 
 
 def dynamodb(endpoint_url: str) -> Any:
-    return boto3.client(
-        "dynamodb",
-        endpoint_url=endpoint_url,
-        region_name="us-east-1",
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-        config=Config(parameter_validation=False, max_pool_connections=CLIENTS),
-    )
+    return local_dynamodb(endpoint_url, connections=CLIENTS)
 
 
 def cpu_by_part(stack_pid: int) -> dict[str, float]:
