@@ -28,7 +28,6 @@ from moto.server import ThreadedMotoServer
 from appointments.slots import open_day
 from infra.local.dynamodb_local import DynamoDBLocal, free_port
 from infra.tools.seed import seed_offices
-from tests import environment  # noqa: F401 - fake credentials, table names
 from tests.helpers import (
     TABLE_NAMES,
     applicant,

@@ -7,7 +7,6 @@ import time
 from datetime import UTC, datetime
 
 from appointments.notices import LANGUAGES, NoticeInput, render_html, render_pdf
-from tests import environment  # noqa: F401 - fake credentials, table names
 from tests.helpers import sample_offices
 
 ROUNDS = 3  # notices per language and kind, after one warm-up each

@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 from appointments.offices import Office
 from appointments.release import release
 from infra.local.dynamodb_local import DynamoDBLocal
-from tests import environment  # noqa: F401 - fake credentials, table names
 from tests.helpers import count_dynamodb_calls, make_resources, reset_connections, sample_offices
 
 OFFICES = 100
