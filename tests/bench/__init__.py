@@ -1,4 +1,4 @@
-"""Benchmarks (`make bench`). Each runs in the test environment, set here: a package runs before
-its modules, so before any import of the domain package (which reads table names once)."""
+"""`make bench`. The test environment (fake credentials, fixed table names) is set here, before
+any bench module imports the domain package, whose models read their table names on import."""
 
 from tests import environment  # noqa: F401

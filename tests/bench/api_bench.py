@@ -166,7 +166,11 @@ def measure(endpoint_url: str, day: str) -> list[tuple[str, list[float], list[fl
         )
 
     warm = book()
-    call("GET", f"/appointments/{warm['confirmation']}", headers={"X-Appointment-Pin": warm["pin"]})
+    call(
+        "GET",
+        f"/appointments/{warm['confirmation_number']}",
+        headers={"X-Appointment-Pin": warm["pin"]},
+    )
     stored = client.get_item(
         TableName=TABLE_NAMES["AppointmentsTable"],
         Key={"confirmation": {"S": warm["confirmation_number"]}},
@@ -201,7 +205,7 @@ def measure(endpoint_url: str, day: str) -> list[tuple[str, list[float], list[fl
     handler_get = timed(
         lambda: call(
             "GET",
-            f"/appointments/{warm['confirmation']}",
+            f"/appointments/{warm['confirmation_number']}",
             headers={"X-Appointment-Pin": warm["pin"]},
         )
     )
@@ -214,7 +218,7 @@ def measure(endpoint_url: str, day: str) -> list[tuple[str, list[float], list[fl
             (booked := next(cancels)),
             call(
                 "DELETE",
-                f"/appointments/{booked['confirmation']}",
+                f"/appointments/{booked['confirmation_number']}",
                 headers={"X-Appointment-Pin": booked["pin"]},
             ),
         )

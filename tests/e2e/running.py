@@ -11,8 +11,11 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
+import boto3
 import httpx
+from botocore.config import Config
 
 from infra.local.dynamodb_local import free_port
 from tests.helpers import REPO_ROOT
@@ -145,3 +148,15 @@ def wait_until(condition: object, seconds: float) -> bool:
             return True
         time.sleep(0.1)
     return False
+
+
+def local_dynamodb(endpoint_url: str, connections: int = 10) -> Any:
+    """A client of the stack's DynamoDB Local, with the local stack's credentials."""
+    return boto3.client(
+        "dynamodb",
+        endpoint_url=endpoint_url,
+        region_name="us-east-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+        config=Config(parameter_validation=False, max_pool_connections=connections),
+    )

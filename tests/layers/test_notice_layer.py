@@ -12,7 +12,8 @@ import platform
 import shutil
 import subprocess
 import sys
-from functools import cache
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -45,28 +46,32 @@ HOST = ARCHITECTURES["arm64" if platform.machine() == "aarch64" else "x86_64"]
 NOT_ON_LAMBDA = ("_tkinter",)
 
 
-@cache
-def built_layer(architecture: str, into: Path) -> Path:
-    output = into / architecture
-    build(ARCHITECTURES[architecture], output, WORK_ROOT / architecture)
-    return output
+@pytest.fixture(scope="module")
+def layer_builds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Future[Path]]]:
+    """Both architectures' layers, built side by side: the build is mostly apt downloads,
+    dpkg and a compiler, in processes of their own, so the two overlap instead of adding up."""
+    into = tmp_path_factory.mktemp("layers")
+
+    def built(architecture: str) -> Path:
+        build(ARCHITECTURES[architecture], into / architecture, WORK_ROOT / architecture)
+        return into / architecture
+
+    with ThreadPoolExecutor(max_workers=len(ARCHITECTURES)) as pool:
+        yield {name: pool.submit(built, name) for name in ARCHITECTURES}
 
 
 @pytest.fixture(scope="module")
-def layers_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("layers")
-
-
-@pytest.fixture(scope="module")
-def layer(layers_dir: Path) -> Path:
+def layer(layer_builds: dict[str, Future[Path]]) -> Path:
     """The layer for this machine, whose code the test root can run."""
-    return built_layer(HOST.lambda_name, layers_dir)
+    return layer_builds[HOST.lambda_name].result()
 
 
 @pytest.fixture(scope="module", params=sorted(ARCHITECTURES))
-def any_layer(request: pytest.FixtureRequest, layers_dir: Path) -> tuple[str, Path]:
+def any_layer(
+    request: pytest.FixtureRequest, layer_builds: dict[str, Future[Path]]
+) -> tuple[str, Path]:
     """The layer for each architecture, arm64 (the deployed one) built with a cross-compiler."""
-    return request.param, built_layer(request.param, layers_dir)
+    return request.param, layer_builds[request.param].result()
 
 
 def runtime_libraries() -> dict[str, Path]:

@@ -18,9 +18,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
-import boto3
 import httpx
 import pytest
 import yaml
@@ -32,6 +30,7 @@ from tests.e2e.running import (
     alive,
     command_line,
     descendants,
+    local_dynamodb,
     port_open,
     wait_until,
 )
@@ -135,16 +134,6 @@ def stand_in_stack(tmp_path: Path, files: Files) -> Iterator[RunningStack]:
     )
     yield stack
     stack.kill()
-
-
-def local_dynamodb(endpoint_url: str) -> Any:
-    return boto3.client(
-        "dynamodb",
-        endpoint_url=endpoint_url,
-        region_name="us-east-1",
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-    )
 
 
 def write_appointments(endpoint_url: str, count: int) -> list[str]:
