@@ -429,8 +429,8 @@ def booked_appointment() -> tuple[dict[str, Any], AppointmentModel]:
 
 def sent_mail() -> list[Any]:
     """The mail SES accepted (moto keeps what it sent, and documents where)."""
-    from moto.core import DEFAULT_ACCOUNT_ID  # noqa: PLC0415 - moto only where mail is read
-    from moto.ses import ses_backends  # noqa: PLC0415
+    from moto.core.models import DEFAULT_ACCOUNT_ID  # noqa: PLC0415 - moto only where read
+    from moto.ses.models import ses_backends  # noqa: PLC0415
 
     return list(ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages)
 
