@@ -1,4 +1,5 @@
-"""Each function is granted exactly the DynamoDB actions, on exactly the tables, that it uses:
+"""Each function is granted exactly the DynamoDB actions, on exactly the tables, that it uses,
+and reads the service secret only if it uses it:
 every function is driven through its paths (the API routes as a person uses them, the notice
 renderer by the table's stream, the release by its schedule), each request is recorded as the
 IAM action and table it needs (a transaction is authorised item by item), and what was used
@@ -14,10 +15,12 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
+from aws_lambda_powertools.utilities import parameters
 
 from appointments.models import AppointmentModel
 from appointments.offices import catalogue
 from infra.local.template import load_template, resources_of_type
+from tests.aws_hooks import hooked
 from tests.helpers import (
     TABLE_NAMES,
     ApiResponse,
@@ -47,12 +50,23 @@ TRANSACTION_ITEM_ACTIONS = {
 Used = dict[str, set[tuple[str, str]]]
 
 
+# What the template's SAM policy template for reading the service secret grants.
+SECRET_READ_POLICY = {
+    "AWSSecretsManagerGetSecretValuePolicy": {"SecretArn": {"Ref": "ServiceSecret"}}
+}
+SECRET_READ = ("secretsmanager:GetSecretValue", "ServiceSecret")
+
+
 @contextmanager
 def recording() -> Iterator[list[tuple[str, str]]]:
     """Requests made in the block, by a function as on a cold start: each function is its own
-    process in Lambda, so the office catalogue another one cached is not there to read."""
+    process in Lambda, so the office catalogue or the secret another one cached is not there."""
     catalogue.invalidate()
+    parameters.clear_caches()
     requests: list[tuple[str, str]] = []
+
+    def record_secret(**_: Any) -> None:
+        requests.append(SECRET_READ)
 
     def record(model: Any = None, params: Any = None, **_: Any) -> None:
         if model.name == "TransactWriteItems":
@@ -62,7 +76,10 @@ def recording() -> Iterator[list[tuple[str, str]]]:
         else:
             requests.append((f"dynamodb:{model.name}", TABLE_IDS[params["TableName"]]))
 
-    with on_dynamodb_calls("before-parameter-build", record):
+    with (
+        on_dynamodb_calls("before-parameter-build", record),
+        hooked("before-parameter-build.secrets-manager.GetSecretValue", record_secret),
+    ):
         yield requests
 
 
@@ -136,14 +153,20 @@ def granted() -> Used:
     tables = set(resources_of_type(template, "AWS::DynamoDB::Table"))
     functions = resources_of_type(template, "AWS::Serverless::Function")
     return {
-        name: granted_dynamodb_actions(function, tables) for name, function in functions.items()
+        name: granted_dynamodb_actions(function, tables)
+        | (
+            {SECRET_READ}
+            if SECRET_READ_POLICY in function["Properties"].get("Policies", [])
+            else set()
+        )
+        for name, function in functions.items()
     }
 
 
-def test_each_function_is_granted_exactly_the_dynamodb_actions_it_uses() -> None:
+def test_each_function_is_granted_exactly_the_dynamodb_actions_and_secret_it_uses() -> None:
     # Given every function driven through its paths
     used = drive_every_function()
-    # Then each was granted exactly what it asked DynamoDB for
+    # Then each was granted exactly what it asked DynamoDB and Secrets Manager for
     assert set(used) == set(granted())
     differences = {
         function: {"used, not granted": used[function] - grants,

@@ -38,17 +38,8 @@ STREAM_FUNCTIONS = {
     if any(event["Type"] == "DynamoDB" for event in function["Properties"]["Events"].values())
 }
 API_FUNCTIONS = set(_FUNCTIONS) - SCHEDULED_FUNCTIONS - STREAM_FUNCTIONS
-# Functions that check PINs or derive keys, and so read the HMAC secret.
-SECRET_READERS = {
-    "GetNoticeFunction",
-    "OpenNoticeLinkFunction",
-    "RenderNoticesFunction",
-    "BookAppointmentFunction",
-    "GetAppointmentFunction",
-    "CancelAppointmentFunction",
-    "RescheduleAppointmentFunction",
-    "LookupAppointmentFunction",
-}
+# How a function is allowed to read the service secret (which functions need it is derived in
+# test_permissions_in_use.py, from the calls they make).
 SECRET_READ_POLICY = {
     "AWSSecretsManagerGetSecretValuePolicy": {"SecretArn": {"Ref": "ServiceSecret"}}
 }
@@ -184,17 +175,6 @@ def test_no_managed_policy_or_policy_template_widens_the_grants(
         and not (isinstance(policy, dict) and set(policy) == {"Statement"})
     ]
     assert other_policies == []
-
-
-def test_only_functions_that_use_the_hmac_key_read_the_secret(
-    functions: dict[str, dict[str, Any]],
-) -> None:
-    readers = {
-        name
-        for name, function in functions.items()
-        if SECRET_READ_POLICY in as_list(function["Properties"].get("Policies", []))
-    }
-    assert readers == SECRET_READERS
 
 
 # ----------------------------------------------------------------------------- API
