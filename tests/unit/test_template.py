@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Any
 import pytest
 
 from appointments.api import make_resolver
+from appointments.config import Settings
 from infra import REPO_ROOT
 from infra.layers import notice_layer
 from infra.local.template import (
@@ -65,6 +67,20 @@ def functions(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
 def _api_events(function: dict[str, Any]) -> list[dict[str, Any]]:
     events = function["Properties"].get("Events", {})
     return [event for event in events.values() if event.get("Type") == "Api"]
+
+
+# Set for libraries, not read by our code: fontconfig (WeasyPrint's fonts) and Powertools.
+LIBRARY_VARIABLES = {"FONTCONFIG_FILE"}
+LIBRARY_PREFIXES = ("POWERTOOLS_",)
+ENVIRONMENT_READ = re.compile(r'os\.environ(?:\.get\(|\[)"([A-Z0-9_]+)"')
+
+
+def variables_the_code_reads() -> set[str]:
+    """The settings' names, and what the domain and the functions read from os.environ."""
+    names = {str(field.alias) for field in Settings.model_fields.values()}
+    for path in [*(REPO_ROOT / "layers").rglob("*.py"), *(REPO_ROOT / "functions").rglob("*.py")]:
+        names |= set(ENVIRONMENT_READ.findall(path.read_text(encoding="utf-8")))
+    return names
 
 
 # ------------------------------------------------------------------------------------ lint
@@ -175,6 +191,25 @@ def test_no_managed_policy_or_policy_template_widens_the_grants(
         and not (isinstance(policy, dict) and set(policy) == {"Statement"})
     ]
     assert other_policies == []
+
+
+def test_every_environment_variable_the_template_sets_is_read(
+    template: dict[str, Any], functions: dict[str, dict[str, Any]]
+) -> None:
+    # Given every variable the template sets, for all functions or for one
+    global_variables = template["Globals"]["Function"]["Environment"]["Variables"]
+    set_by_template = set(global_variables) | {
+        name
+        for function in functions.values()
+        for name in function["Properties"].get("Environment", {}).get("Variables", {})
+    }
+    # Then each is read by the code or by a library it uses: none is left over
+    unread = {
+        name
+        for name in set_by_template - variables_the_code_reads() - LIBRARY_VARIABLES
+        if not name.startswith(LIBRARY_PREFIXES)
+    }
+    assert unread == set()
 
 
 # ----------------------------------------------------------------------------- API
