@@ -235,11 +235,6 @@ def _sub(argument: Any, references: References) -> str:
     return _SUB_VARIABLE.sub(substitute, text)
 
 
-def _join(argument: Any, references: References) -> str:
-    separator, items = argument
-    return str(separator).join(str(resolve(item, references)) for item in items)
-
-
 def _select(argument: Any, references: References) -> Any:
     index, items = argument
     return resolve(items, references)[int(resolve(index, references))]
@@ -256,13 +251,11 @@ _INTRINSICS: dict[str, Callable[[Any, References], Any]] = {
     "Ref": lambda argument, references: references.ref(argument),
     "Fn::GetAtt": lambda argument, references: references.get_att(*argument),
     "Fn::Sub": _sub,
-    "Fn::Join": _join,
 }
 
 
 def resolve(value: Any, references: References) -> Any:
-    """Evaluate the intrinsic functions the template uses (Ref, GetAtt, Sub, Join, Select,
-    Split)."""
+    """Evaluate the intrinsic functions the template uses (Ref, GetAtt, Sub, Select, Split)."""
     if isinstance(value, list):
         return [resolve(item, references) for item in value]
     if not isinstance(value, dict):
