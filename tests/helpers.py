@@ -513,14 +513,16 @@ def policy_statements(function: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def table_named_by(resource: Any, tables: set[str]) -> str | None:
-    """The logical id of the table an IAM Resource names (its ARN, or an ARN below it)."""
+    """The logical id of the table an IAM Resource names (its ARN), or "<id>/index/<name>" for
+    one of its indexes."""
     if isinstance(resource, dict):
         if "Fn::GetAtt" in resource and resource["Fn::GetAtt"][1] == "Arn":
             table = resource["Fn::GetAtt"][0]
             return table if table in tables else None
         if "Fn::Sub" in resource and isinstance(resource["Fn::Sub"], str):
-            match = re.fullmatch(r"\$\{(\w+)\.Arn\}(/.*)?", resource["Fn::Sub"])
-            return match.group(1) if match and match.group(1) in tables else None
+            match = re.fullmatch(r"\$\{(\w+)\.Arn\}(/index/[\w.-]+)?", resource["Fn::Sub"])
+            if match and match.group(1) in tables:
+                return match.group(1) + (match.group(2) or "")
     return None
 
 

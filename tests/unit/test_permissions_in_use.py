@@ -74,7 +74,8 @@ def recording() -> Iterator[list[tuple[str, str]]]:
                 ((kind, request),) = item.items()
                 requests.append((TRANSACTION_ITEM_ACTIONS[kind], TABLE_IDS[request["TableName"]]))
         else:
-            requests.append((f"dynamodb:{model.name}", TABLE_IDS[params["TableName"]]))
+            index = f"/index/{params['IndexName']}" if "IndexName" in params else ""
+            requests.append((f"dynamodb:{model.name}", TABLE_IDS[params["TableName"]] + index))
 
     with (
         on_dynamodb_calls("before-parameter-build", record),
@@ -115,6 +116,7 @@ def drive_every_function() -> Used:
     slots = free_slots()
     send(used, "GET", "/offices/new-york/slots", query={"date": "2030-01-02",
                                                          "service": "adit-stamp"})  # fmt: skip
+    send(used, "GET", "/offices/new-york/days", query={"service": "adit-stamp"})
     key = {"Idempotency-Key": "6a1f3c1e-0d4e-4a57-9d7b-3f1f7e2b8c10"}
     booked = book(slots[0]["slotId"], headers=key)
     send(used, "POST", "/appointments", headers=key,

@@ -43,13 +43,15 @@ from appointments.schemas import (
     AddressOut,
     Applicant,
     AppointmentOut,
+    DayOut,
+    DaysOut,
     ErrorOut,
     OfficeOut,
     Pin,
     SlotOut,
     SlotsOut,
 )
-from appointments.slots import DayListing
+from appointments.slots import DayListing, DaysListing
 from appointments.transactions import raise_if_throttled
 from appointments.vocabulary import AppointmentStatus, Language, OfficeKind, Service
 
@@ -339,4 +341,16 @@ def slots_out(listing: DayListing) -> SlotsOut:
             )
             for slot in listing.slots
         ],
+    )
+
+
+def days_out(listing: DaysListing, service: Service) -> DaysOut:
+    """The API body of the days with free seats, dates in the office's time zone."""
+    return DaysOut(
+        office_id=listing.office.office_id,
+        service=service,
+        time_zone=listing.office.time_zone,
+        from_=listing.first,
+        to=listing.last,
+        days=[DayOut(date=day.day, available=day.available) for day in listing.days],
     )

@@ -3,7 +3,9 @@
 Tables and their access patterns (the README has the full picture):
 - offices:      office_id -> office. The catalogue is small and read whole (Scan), then cached.
 - slots:        (office_day, start_time) -> capacity and booked count. "office_day" is
-                "<officeId>#<local date>", so one Query lists an office's day.
+                "<officeId>#<local date>", so one Query lists an office's day. The index
+                office-month ("<officeId>#<YYYY-MM>", "<date>T<time>") lists an office's month
+                in one Query, for the calendar of days with free seats.
 - appointments: confirmation (the confirmation number) -> appointment. Its stream feeds the
                 notice renderer.
 - applicants:   applicant_key (keyed digest of normalised name and date of birth) -> the one
@@ -26,6 +28,7 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
 )
 from pynamodb.connection import Connection
+from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 
 from appointments.config import settings
@@ -91,6 +94,19 @@ class OfficeModel(Model):
     closures = ListAttribute[str](default=list)  # ISO dates closed one-off
 
 
+class SlotsByMonth(GlobalSecondaryIndex["SlotModel"]):
+    """An office's slots of one month, in time order; kept by DynamoDB, so the booking
+    transaction writes nothing more (an availability item per day would be one hot item that
+    every booking of the day contends for)."""
+
+    class Meta:
+        index_name = "office-month"
+        projection = IncludeProjection(["capacity", "booked", "start_utc"])
+
+    office_month = UnicodeAttribute(hash_key=True)  # "<officeId>#<YYYY-MM>"
+    day_start = UnicodeAttribute(range_key=True)  # "<YYYY-MM-DD>T<HH:MM>"
+
+
 class SlotModel(Model):
     class Meta(_Meta):
         table_name = settings().slots_table
@@ -101,6 +117,9 @@ class SlotModel(Model):
     capacity = NumberAttribute()
     booked = NumberAttribute(default=0)
     expires_at = TTLAttribute(null=True)
+    office_month = UnicodeAttribute(null=True)
+    day_start = UnicodeAttribute(null=True)
+    by_month = SlotsByMonth()
 
 
 class AppointmentModel(Model):

@@ -146,6 +146,20 @@ class SlotsOut(ApiModel):
     slots: list[SlotOut]
 
 
+class DayOut(ApiModel):
+    date: Annotated[date, Field(description="The office's local date")]
+    available: int = Field(description="Free seats that day")
+
+
+class DaysOut(ApiModel):
+    office_id: str
+    service: Service
+    time_zone: str
+    from_: date = Field(alias="from")
+    to: date
+    days: list[DayOut] = Field(description="Only the days with a free seat, in date order")
+
+
 class ErrorOut(BaseModel):
     error: str
     message: str

@@ -21,6 +21,8 @@ from appointments.offices import Office, catalogue
 from appointments.services import Service, check_service_offered
 
 MAX_TRANSACTION_ITEMS = 100
+# The widest range of days one listing of days covers: three calendar months at most.
+MAX_LISTED_DAYS = 62
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,10 @@ class OpenedDay:
 
 def office_day(office_id: str, day: date) -> str:
     return f"{office_id}#{day.isoformat()}"
+
+
+def office_month(office_id: str, day: date) -> str:
+    return f"{office_id}#{day.isoformat()[:7]}"
 
 
 def slot_key(slot_id: SlotId) -> tuple[str, str]:
@@ -140,6 +146,8 @@ def new_slot(office: Office, day: date, start: str) -> SlotModel:
         capacity=office.capacity,
         booked=0,
         expires_at=purge_time(start_utc),
+        office_month=office_month(office.office_id, day),
+        day_start=f"{day.isoformat()}T{start}",
     )
 
 
@@ -202,3 +210,59 @@ def list_free_slots(office_id: str, day: date, service: Service, now: datetime) 
     office = catalogue.get(office_id)
     check_service_offered(office, service)
     return DayListing(office, day, free_slots(office, day, now))
+
+
+@dataclass(frozen=True)
+class FreeDay:
+    day: date
+    available: int  # free seats in the day's slots that have not started
+
+
+@dataclass(frozen=True)
+class DaysListing:
+    office: Office
+    first: date
+    last: date
+    days: list[FreeDay]
+
+
+def _months(first: date, last: date) -> Iterator[date]:
+    month = first.replace(day=1)
+    while month <= last:
+        yield month
+        month = (month + timedelta(days=32)).replace(day=1)
+
+
+def free_days(office: Office, first: date, last: date, now: datetime) -> list[FreeDay]:
+    """The days from `first` to `last` (office dates) with a free seat: one Query of the
+    office-month index per calendar month, however many days it has."""
+    seats: dict[date, int] = {}
+    for month in _months(first, last):
+        range_start = max(first, month)
+        for slot in SlotModel.by_month.query(
+            office_month(office.office_id, month),
+            SlotModel.day_start.between(f"{range_start.isoformat()}T", f"{last.isoformat()}T~"),
+        ):
+            if slot.booked >= slot.capacity or slot.start_utc <= now:
+                continue
+            day = date.fromisoformat(slot.office_day.rpartition("#")[2])
+            seats[day] = seats.get(day, 0) + int(slot.capacity - slot.booked)
+    return [FreeDay(day, available) for day, available in sorted(seats.items())]
+
+
+def list_free_days(
+    office_id: str, service: Service, first: date | None, last: date | None, now: datetime
+) -> DaysListing:
+    """The days with free seats of an office, for a service it offers. Without `first`, from
+    the office's today; without `last`, to the end of the month after `first`'s."""
+    office = catalogue.get(office_id)
+    check_service_offered(office, service)
+    first = first or now.astimezone(ZoneInfo(office.time_zone)).date()
+    if last is None:
+        next_month = (first.replace(day=1) + timedelta(days=32)).replace(day=1)
+        last = (next_month + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    if last < first:
+        raise InvalidRequest("to must not be before from.")
+    if (last - first).days >= MAX_LISTED_DAYS:
+        raise InvalidRequest(f"from and to may be at most {MAX_LISTED_DAYS} days apart.")
+    return DaysListing(office, first, last, free_days(office, first, last, now))
