@@ -25,7 +25,7 @@ bench: dynamodb-local catalogues system-packages
 	@PYTHONPATH=layers/appointments:. $(BIN)/python -W ignore -m tests.bench.gateway_bench
 
 # The whole system on http://127.0.0.1:3000 (settings: see infra/local/stack.py). Ctrl-C stops it.
-run: install catalogues system-packages
+run: install catalogues assets system-packages
 	@echo "==> Starting the local stack (Ctrl-C to stop)"
 	@$(BIN)/python -m infra.local
 
@@ -45,7 +45,7 @@ deploy: $(SAM) layers/appointments/requirements.txt notice-layer
 	@$(SAM) deploy $(if $(wildcard .aws-sam/deployed),,--guided)
 	@touch .aws-sam/deployed
 
-.PHONY: run deploy bench install test lint catalogues messages system-packages layer-build-packages notice-layer typecheck template-lint openapi unit integration dynamodb-local clean
+.PHONY: run deploy bench install test lint assets catalogues messages system-packages layer-build-packages notice-layer typecheck template-lint openapi unit integration dynamodb-local clean
 
 $(UV):
 	@echo "==> Installing uv $(UV_VERSION) into .cache/uv"
@@ -110,6 +110,21 @@ layer-build-packages:
 notice-layer: install layer-build-packages
 	@$(BIN)/python -m infra.layers.notice_layer --arch $(NOTICE_LAYER_ARCH)
 
+# The web site's style and script (USWDS, compiled with Sass) in .cache/site-assets; the npm
+# packages come from infra/assets/package-lock.json. Node.js and npm must be installed.
+ASSETS_NODE := infra/assets/node_modules/.installed
+ASSETS := .cache/site-assets/site.css
+$(ASSETS_NODE): infra/assets/package-lock.json
+	@echo "==> Installing the site's npm packages from infra/assets/package-lock.json"
+	@npm ci --prefix infra/assets --ignore-scripts --no-audit --no-fund --silent
+	@touch $@
+
+$(ASSETS): $(ASSETS_NODE) infra/assets/build.py $(wildcard templates/site/assets/*) | $(VENV)/.synced
+	@echo "==> Building the site's assets"
+	@$(BIN)/python -m infra.assets.build
+
+assets: $(ASSETS)
+
 # The notice's translations: .po files in the repository, compiled here to .mo.
 catalogues: install
 	@$(BIN)/pybabel -q compile -d templates/locale -D messages
@@ -118,7 +133,7 @@ catalogues: install
 messages:
 	@$(BIN)/pybabel extract -F babel.cfg -k N_ -o templates/locale/messages.pot --no-location --omit-header .
 
-test: lint typecheck template-lint dynamodb-local catalogues system-packages layer-build-packages
+test: lint typecheck template-lint dynamodb-local catalogues assets system-packages layer-build-packages
 	@echo "==> pytest (unit, integration on DynamoDB Local)"
 	@$(BIN)/pytest -n 2 --dist loadfile
 
