@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from functools import cache
 
 from babel import Locale
-from babel.dates import format_date, format_time
+from babel.dates import format_date, format_time, get_timezone_name
 
 # Babel's locale for each language of the service.
 BABEL_LOCALES = {
@@ -46,6 +46,13 @@ def time_text(moment: datetime, language: str) -> str:
     return format_time(moment.time(), "short", locale=locale)
 
 
+def time_zone_text(time_zone: str, language: str) -> str:
+    """A time zone as people name it ("Eastern Time"), with its IANA name if CLDR has none."""
+    locale = BABEL_LOCALES["fr" if language == "ht" else language]
+    name = get_timezone_name(time_zone, "long", zone_variant="generic", locale=locale)
+    return str(name) if name else time_zone
+
+
 def month_text(month: date, language: str) -> str:
     """A month and its year, as a calendar's title ("December 2026")."""
     if language == "ht":
@@ -80,7 +87,7 @@ def month_names(language: str) -> tuple[str, ...]:
 
 @cache
 def direction(language: str) -> str:
-    """"rtl" or "ltr"."""
+    """ "rtl" or "ltr"."""
     return str(Locale.parse(BABEL_LOCALES[language]).text_direction)
 
 
