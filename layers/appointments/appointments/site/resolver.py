@@ -15,7 +15,9 @@ from pynamodb.exceptions import PynamoDBException
 from appointments.api import Handler, lambda_entry
 from appointments.errors import AppointmentError, Throttled
 from appointments.observability import count, log_unexpected, logger
-from appointments.site.pages import PageNotFound, error_page
+from appointments.site.i18n import DEFAULT_LANGUAGE
+from appointments.site.pages import PageNotFound, Visit, error_page, language_of_path
+from appointments.site.sessions import SignInNeeded
 from appointments.transactions import raise_if_throttled
 
 
@@ -41,6 +43,12 @@ def make_site_resolver(*routers: Router) -> APIGatewayRestResolver:
         if error.retry_after_seconds is not None:
             response.headers["Retry-After"] = str(error.retry_after_seconds)
         return response
+
+    @app.exception_handler(SignInNeeded)
+    def sign_in_first(_: SignInNeeded) -> Response[str]:
+        event = app.current_event
+        visit = Visit(event, language_of_path(event.path) or DEFAULT_LANGUAGE)
+        return visit.redirect("/appointment/sign-in")
 
     @app.exception_handler(AppointmentError)
     def refused(error: AppointmentError) -> Response[str]:
