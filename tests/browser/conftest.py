@@ -35,8 +35,8 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
 
 
 @pytest.fixture(scope="session")
-def browser_context_args(browser_context_args: dict[str, Any], site_url: str) -> dict[str, Any]:
-    return {**browser_context_args, "base_url": site_url}
+def browser_context_args(site_url: str) -> dict[str, Any]:
+    return {"base_url": site_url}
 
 
 @pytest.fixture
