@@ -10,21 +10,24 @@ import pytest
 from playwright.sync_api import BrowserContext
 
 from tests.browser.checks import CHROMIUM, Watch
-from tests.e2e.running import started_stack
+from tests.e2e.running import shared_stack
 
 
 @pytest.fixture(scope="session")
 def site_url(
-    pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory
+    pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory, worker_id: str
 ) -> Iterator[str]:
-    """The site under test: a local stack started for the run, or the one --base-url names
-    (a `make run` already serving, for a quicker look)."""
+    """The site under test: one local stack for the run, shared by its xdist workers (a stack
+    takes a minute to start), or the one --base-url names (a `make run` already serving)."""
     base_url = pytestconfig.getoption("--base-url")
     if base_url:
         yield str(base_url).rstrip("/")
         return
-    with started_stack(tmp_path_factory.mktemp("site")) as running:
-        yield running.url
+    run_folder = tmp_path_factory.getbasetemp()
+    if worker_id != "master":  # each worker has its own folder in the run's
+        run_folder = run_folder.parent
+    with shared_stack(run_folder / "site") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
