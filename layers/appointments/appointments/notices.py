@@ -110,8 +110,11 @@ def _environment(language: str) -> Environment:
     return environment
 
 
-def _qr_svg(confirmation_number: str) -> str:
-    svg: str = segno.make(confirmation_number, error="m").svg_inline(scale=4, omitsize=True)
+def _qr_svg(confirmation_number: str, alternative_text: str) -> str:
+    """The code as inline SVG; its <title> is what a screen reader says for it in the PDF."""
+    svg: str = segno.make(confirmation_number, error="m").svg_inline(
+        scale=4, omitsize=True, title=alternative_text
+    )
     return svg
 
 
@@ -135,7 +138,10 @@ def notice_for(data: NoticeInput, office: Office) -> Notice:
         time_text=time_text(local_start, language),
         office_name=office.name,
         address_lines=[address.street, city_line, address.country],
-        qr_svg=_qr_svg(data.confirmation_number),
+        qr_svg=_qr_svg(
+            data.confirmation_number,
+            f"{gettext('Confirmation number')} {data.confirmation_number}",
+        ),
     )
 
 
@@ -145,10 +151,13 @@ def render_html(data: NoticeInput, office: Office) -> str:
 
 
 def render_pdf(html: str) -> bytes:
-    """The notice as PDF (WeasyPrint; fonts from the system's Noto families)."""
+    """The notice as a tagged PDF/UA-1 document (WeasyPrint; fonts from the system's Noto
+    families): a screen reader reads it in reading order, in the language of <html lang>,
+    under the title of <title>."""
     import weasyprint  # noqa: PLC0415 - heavy (pango, cairo): only the renderer loads it
 
-    pdf: bytes = weasyprint.HTML(string=html, base_url=str(templates_dir())).write_pdf()
+    document = weasyprint.HTML(string=html, base_url=str(templates_dir()))
+    pdf: bytes = document.write_pdf(pdf_variant="pdf/ua-1")
     return pdf
 
 
