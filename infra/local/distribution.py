@@ -78,8 +78,10 @@ _BEHAVIOUR_KEYS = {
     "Compress",
 }
 _CONFIG_KEYS = {"Origins", "DefaultCacheBehavior", "CacheBehaviors"}
-_ORIGIN_KEYS = {"Id", "DomainName", "OriginPath", "CustomOriginConfig", "S3OriginConfig"}
-_ORIGIN_KEYS |= {"OriginAccessControlId"}
+_ORIGIN_KEYS = {
+    *("Id", "DomainName", "OriginPath"),
+    *("CustomOriginConfig", "S3OriginConfig", "OriginAccessControlId"),
+}
 
 
 @dataclass(frozen=True)
@@ -167,10 +169,13 @@ def _to_viewer(
     return GatewayAnswer(answer.status, headers, body)
 
 
-def _path_pattern(pattern: str) -> re.Pattern[str]:
-    """CloudFront's: * matches any characters (slashes too), ? one; case-sensitive."""
+def _path_pattern(pattern: str | None) -> re.Pattern[str]:
+    """CloudFront's: * matches any characters (slashes too), ? one; case-sensitive. The
+    default behaviour (no pattern) takes every request."""
+    if pattern is None:
+        return re.compile(".*", re.DOTALL)
     text = re.escape("/" + pattern.removeprefix("/")).replace(r"\*", ".*").replace(r"\?", ".")
-    return re.compile(text)
+    return re.compile(text, re.DOTALL)
 
 
 def _refuse_unplayed(where: str, properties: Mapping[str, Any], known: set[str]) -> None:
@@ -276,8 +281,8 @@ def distribution_from(
             raise ValueError(f"{where}: response headers policy {headers_policy} not played")
         behaviours.append(
             Behaviour(
-                path_pattern=properties.get("PathPattern", "*"),
-                pattern=_path_pattern(properties.get("PathPattern", "*")),
+                path_pattern=properties.get("PathPattern", "default"),
+                pattern=_path_pattern(properties.get("PathPattern")),
                 origin=origin,
                 methods=frozenset(properties.get("AllowedMethods", ["GET", "HEAD"])),
                 compress=bool(properties.get("Compress")) and CACHES_COMPRESSED[cache_policy],
