@@ -127,13 +127,15 @@ $(ASSETS): $(ASSETS_NODE) infra/assets/build.py $(wildcard templates/site/assets
 
 assets: $(ASSETS)
 
-# The notice's translations: .po files in the repository, compiled here to .mo.
+# The notice's and the site's translations: .po files in the repository, compiled here to .mo.
 catalogues: install
 	@$(BIN)/pybabel -q compile -d templates/locale -D messages
+	@$(BIN)/pybabel -q compile -d templates/locale -D site
 
-# Refresh templates/locale/messages.pot after changing translatable strings (a test checks it).
+# Refresh the .pot files after changing translatable strings (a test checks they are fresh).
 messages:
 	@$(BIN)/pybabel extract -F babel.cfg -k N_ -o templates/locale/messages.pot --no-location --omit-header .
+	@$(BIN)/pybabel extract -F templates/site/babel.cfg -k N_ -o templates/locale/site.pot --no-location --omit-header .
 
 test: lint typecheck template-lint dynamodb-local catalogues assets system-packages layer-build-packages
 	@echo "==> pytest (unit, integration on DynamoDB Local)"

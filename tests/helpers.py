@@ -18,6 +18,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import boto3
@@ -148,6 +149,84 @@ def call(method: str, path: str, **kwargs: Any) -> ApiResponse:
     for key, values in (result.get("multiValueHeaders") or {}).items():
         headers[key.lower()] = values[-1]
     return ApiResponse(result["statusCode"], headers, body)
+
+
+@dataclass(frozen=True)
+class Page:
+    """A site function's answer as a browser gets it."""
+
+    status: int
+    headers: dict[str, str]
+    html: str
+    set_cookies: list[str]
+
+    @property
+    def text(self) -> str:
+        return visible_text(self.html)
+
+    def hidden_field(self, name: str) -> str | None:
+        match = re.search(
+            rf'<input type="hidden" name="{re.escape(name)}" value="([^"]*)"', self.html
+        )
+        return match.group(1) if match else None
+
+
+class SiteVisitor:
+    """A browser without JavaScript on the site, its requests sent to the function API Gateway
+    would invoke: it keeps its cookies, and sends each form with the CSRF token of the last
+    page it was given."""
+
+    def __init__(self, headers: dict[str, str] | None = None) -> None:
+        self.cookies: dict[str, str] = {}
+        self.headers = headers or {}
+        self.csrf_token: str | None = None
+
+    def get(self, path: str, query: dict[str, str] | None = None) -> Page:
+        return self._send("GET", path, query=query)
+
+    def post(self, path: str, form: dict[str, str], *, with_csrf: bool = True) -> Page:
+        fields = dict(form)
+        if with_csrf and self.csrf_token is not None:
+            fields.setdefault("csrf_token", self.csrf_token)
+        return self._send(
+            "POST",
+            path,
+            raw_body=urlencode(fields),
+            content_type="application/x-www-form-urlencoded",
+        )
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: dict[str, str] | None = None,
+        raw_body: str | None = None,
+        content_type: str = "text/html",
+    ) -> Page:
+        headers = {"Content-Type": content_type, **self.headers}
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        module = load_function(_function_for(method, path))
+        event = api_event(method, path, headers=headers, query=query, raw_body=raw_body)
+        result = module.lambda_handler(event, LambdaContext())
+        answer_headers = {k.lower(): v for k, v in (result.get("headers") or {}).items()}
+        multi = {k.lower(): v for k, v in (result.get("multiValueHeaders") or {}).items()}
+        for key, values in multi.items():
+            answer_headers[key] = values[-1]
+        set_cookies = list(multi.get("set-cookie", []))
+        for cookie in set_cookies:
+            name, _, rest = cookie.partition("=")
+            value = rest.split(";", 1)[0]
+            if "Max-Age=0" in cookie or not value:
+                self.cookies.pop(name, None)
+            else:
+                self.cookies[name] = value
+        page = Page(result["statusCode"], answer_headers, result.get("body") or "", set_cookies)
+        token = page.hidden_field("csrf_token")
+        if token is not None:
+            self.csrf_token = token
+        return page
 
 
 def reset_connections() -> None:

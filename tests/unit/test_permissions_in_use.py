@@ -25,6 +25,8 @@ from tests.helpers import (
     TABLE_NAMES,
     ApiResponse,
     LambdaContext,
+    Page,
+    SiteVisitor,
     applicant,
     book,
     call,
@@ -92,6 +94,23 @@ def send(used: Used, method: str, path: str, **kwargs: Any) -> ApiResponse:
     return response
 
 
+def browse(used: Used, visitor: SiteVisitor, path: str, form: dict[str, str] | None = None) -> Page:
+    """A page of the site, as a browser asks for it (a POST when `form` is given)."""
+    method = "GET" if form is None else "POST"
+    with recording() as requests:
+        page = visitor.get(path) if form is None else visitor.post(path, form)
+    used[function_serving(method, path)].update(requests)
+    assert page.status < 500, page.text
+    return page
+
+
+def drive_the_site(used: Used) -> None:
+    """The site's pages, as a person finds, books, views, changes and recovers."""
+    visitor = SiteVisitor()
+    for path in ("/", "/en", "/en/privacy", "/en/accessibility"):
+        browse(used, visitor, path)
+
+
 def run(used: Used, directory: str, event: Any) -> Any:
     """Invoke a function that no route serves (stream, schedule) as Lambda would."""
     with recording() as requests:
@@ -147,6 +166,7 @@ def drive_every_function() -> Used:
     send(used, "DELETE", path, headers=wrong)
     send(used, "DELETE", path, headers=right)
     run(used, "release_slots", {"horizon": 3})
+    drive_the_site(used)
     return used
 
 

@@ -219,15 +219,22 @@ def test_every_environment_variable_the_template_sets_is_read(
 # ----------------------------------------------------------------------------- API
 
 
-def test_every_function_has_exactly_one_api_event_on_the_api(
+def test_every_api_function_has_one_api_event_and_site_functions_their_pages_on_the_api(
     functions: dict[str, dict[str, Any]],
 ) -> None:
+    # An API function serves one operation; a site function serves the routes of its pages.
     rest_apis = {
-        name: [event["Properties"].get("RestApiId") for event in _api_events(function)]
+        name: {event["Properties"].get("RestApiId").get("Ref") for event in _api_events(function)}
         for name, function in functions.items()
         if name in API_FUNCTIONS
     }
-    assert rest_apis == {name: [{"Ref": "Api"}] for name in API_FUNCTIONS}
+    single = {
+        name: len(_api_events(function))
+        for name, function in functions.items()
+        if name in API_FUNCTIONS and not name.startswith("Site")
+    }
+    assert rest_apis == {name: {"Api"} for name in API_FUNCTIONS}
+    assert set(single.values()) == {1}
 
 
 def test_scheduled_functions_run_on_business_days_in_a_set_time_zone(
@@ -304,10 +311,22 @@ def test_functions_run_on_python_3_12(
 
 def test_layer_is_built_for_python_3_12(template: dict[str, Any]) -> None:
     layers = resources_of_type(template, "AWS::Serverless::LayerVersion")
-    assert set(layers) == {"DomainLayer", "NoticeRenderingLayer"}
+    assert set(layers) == {"DomainLayer", "NoticeRenderingLayer", "SiteTemplatesLayer"}
     layer = layers["DomainLayer"]
     assert layer.get("Metadata", {}).get("BuildMethod") == RUNTIME
     assert RUNTIME in layer["Properties"].get("CompatibleRuntimes", [])
+
+
+def test_only_site_functions_carry_the_site_templates_and_read_them_where_lambda_mounts_it(
+    functions: dict[str, dict[str, Any]],
+) -> None:
+    with_site_layer = {
+        name: function["Properties"].get("Environment", {}).get("Variables", {})
+        for name, function in functions.items()
+        if {"Ref": "SiteTemplatesLayer"} in function["Properties"].get("Layers", [])
+    }
+    assert set(with_site_layer) == {name for name in functions if name.startswith("Site")}
+    assert {env.get("SITE_TEMPLATES_DIR") for env in with_site_layer.values()} == {"/opt"}
 
 
 def test_only_the_notice_renderer_carries_the_notice_rendering_layer(

@@ -16,36 +16,14 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import segno
-from babel import Locale
-from babel.dates import format_date, format_time
 from babel.support import NullTranslations, Translations
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from appointments.languages import date_text, direction, time_text
 from appointments.offices import Office
 from appointments.vocabulary import AppointmentStatus, Language, Service
 
 LANGUAGES = tuple(Language)
-# Babel's locale for each language of the service.
-BABEL_LOCALES = {
-    "en": "en_US",
-    "es": "es_US",
-    "fr": "fr",
-    "zh": "zh_Hans_CN",
-    "vi": "vi",
-    "ko": "ko",
-    "ru": "ru",
-    "ar": "ar",
-    "ht": "ht",
-    "pt": "pt_BR",
-    "tl": "fil",
-    "pl": "pl",
-}
-# CLDR has no Haitian Creole day and month names (Babel falls back to French).
-_HT_DAYS = ("lendi", "madi", "mèkredi", "jedi", "vandredi", "samdi", "dimanch")
-_HT_MONTHS = (
-    "janvye", "fevriye", "mas", "avril", "me", "jen",
-    "jiyè", "out", "septanm", "oktòb", "novanm", "desanm",
-)  # fmt: skip
 
 
 def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "translate later"
@@ -132,20 +110,11 @@ def _environment(language: str) -> Environment:
     return environment
 
 
-def date_text(moment: datetime, language: str) -> str:
-    if language == "ht":
-        day, month = _HT_DAYS[moment.weekday()], _HT_MONTHS[moment.month - 1]
-        return f"{day} {moment.day} {month} {moment.year}"
-    return format_date(moment.date(), "full", locale=BABEL_LOCALES[language])
-
-
-def time_text(moment: datetime, language: str) -> str:
-    locale = BABEL_LOCALES["fr" if language == "ht" else language]
-    return format_time(moment.time(), "short", locale=locale)
-
-
-def _qr_svg(confirmation_number: str) -> str:
-    svg: str = segno.make(confirmation_number, error="m").svg_inline(scale=4, omitsize=True)
+def _qr_svg(confirmation_number: str, alternative_text: str) -> str:
+    """The code as inline SVG; its <title> is what a screen reader says for it in the PDF."""
+    svg: str = segno.make(confirmation_number, error="m").svg_inline(
+        scale=4, omitsize=True, title=alternative_text
+    )
     return svg
 
 
@@ -159,7 +128,7 @@ def notice_for(data: NoticeInput, office: Office) -> Notice:
     )
     return Notice(
         language=language,
-        direction=Locale.parse(BABEL_LOCALES[language]).text_direction,
+        direction=direction(language),
         status=data.status,
         confirmation_number=data.confirmation_number,
         applicant_name=data.name,
@@ -169,7 +138,10 @@ def notice_for(data: NoticeInput, office: Office) -> Notice:
         time_text=time_text(local_start, language),
         office_name=office.name,
         address_lines=[address.street, city_line, address.country],
-        qr_svg=_qr_svg(data.confirmation_number),
+        qr_svg=_qr_svg(
+            data.confirmation_number,
+            f"{gettext('Confirmation number')} {data.confirmation_number}",
+        ),
     )
 
 
@@ -179,10 +151,13 @@ def render_html(data: NoticeInput, office: Office) -> str:
 
 
 def render_pdf(html: str) -> bytes:
-    """The notice as PDF (WeasyPrint; fonts from the system's Noto families)."""
+    """The notice as a tagged PDF/UA-1 document (WeasyPrint; fonts from the system's Noto
+    families): a screen reader reads it in reading order, in the language of <html lang>,
+    under the title of <title>."""
     import weasyprint  # noqa: PLC0415 - heavy (pango, cairo): only the renderer loads it
 
-    pdf: bytes = weasyprint.HTML(string=html, base_url=str(templates_dir())).write_pdf()
+    document = weasyprint.HTML(string=html, base_url=str(templates_dir()))
+    pdf: bytes = document.write_pdf(pdf_variant="pdf/ua-1")
     return pdf
 
 

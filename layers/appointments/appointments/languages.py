@@ -1,0 +1,98 @@
+"""The service's 12 languages as people read them: dates and times written for the language
+(Babel), and the writing direction. Notices, e-mails and the web site share these."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from functools import cache
+
+from babel import Locale
+from babel.dates import format_date, format_time, get_timezone_name
+
+# Babel's locale for each language of the service.
+BABEL_LOCALES = {
+    "en": "en_US",
+    "es": "es_US",
+    "fr": "fr",
+    "zh": "zh_Hans_CN",
+    "vi": "vi",
+    "ko": "ko",
+    "ru": "ru",
+    "ar": "ar",
+    "ht": "ht",
+    "pt": "pt_BR",
+    "tl": "fil",
+    "pl": "pl",
+}
+# CLDR has no Haitian Creole day and month names (Babel falls back to French).
+_HT_DAYS = ("lendi", "madi", "mèkredi", "jedi", "vandredi", "samdi", "dimanch")
+_HT_MONTHS = (
+    "janvye", "fevriye", "mas", "avril", "me", "jen",
+    "jiyè", "out", "septanm", "oktòb", "novanm", "desanm",
+)  # fmt: skip
+
+
+def date_text(moment: date, language: str) -> str:
+    """The full date ("Friday, November 27, 2026") in `language`."""
+    if language == "ht":
+        day, month = _HT_DAYS[moment.weekday()], _HT_MONTHS[moment.month - 1]
+        return f"{day} {moment.day} {month} {moment.year}"
+    day_only = moment.date() if isinstance(moment, datetime) else moment
+    return format_date(day_only, "full", locale=BABEL_LOCALES[language])
+
+
+def time_text(moment: datetime, language: str) -> str:
+    locale = BABEL_LOCALES["fr" if language == "ht" else language]
+    return format_time(moment.time(), "short", locale=locale)
+
+
+def time_zone_text(time_zone: str, language: str) -> str:
+    """A time zone as people name it ("Eastern Time"), with its IANA name if CLDR has none."""
+    locale = BABEL_LOCALES["fr" if language == "ht" else language]
+    name = get_timezone_name(time_zone, "long", zone_variant="generic", locale=locale)
+    return str(name) if name else time_zone
+
+
+def month_text(month: date, language: str) -> str:
+    """A month and its year, as a calendar's title ("December 2026")."""
+    if language == "ht":
+        return f"{_HT_MONTHS[month.month - 1]} {month.year}"
+    return format_date(month, "LLLL y", locale=BABEL_LOCALES[language])
+
+
+_A_MONDAY = date(2024, 1, 1)
+
+
+@cache
+def weekday_names(language: str, *, wide: bool = False) -> tuple[str, ...]:
+    """Monday to Sunday, as a calendar's column heads."""
+    if language == "ht":
+        return tuple(name if wide else name[:3].capitalize() for name in _HT_DAYS)
+    pattern = "EEEE" if wide else "EEE"
+    locale = BABEL_LOCALES[language]
+    return tuple(
+        format_date(_A_MONDAY + timedelta(days=offset), pattern, locale=locale)
+        for offset in range(7)
+    )
+
+
+@cache
+def month_names(language: str) -> tuple[str, ...]:
+    """January to December, for a date of birth's month field."""
+    if language == "ht":
+        return _HT_MONTHS
+    locale = BABEL_LOCALES[language]
+    return tuple(format_date(date(2024, month, 1), "LLLL", locale=locale) for month in range(1, 13))
+
+
+@cache
+def direction(language: str) -> str:
+    """ "rtl" or "ltr"."""
+    return str(Locale.parse(BABEL_LOCALES[language]).text_direction)
+
+
+# Every language's locale data is loaded before anything is formatted: in Babel 2.18, once a
+# Chinese stand-alone month name has been formatted, a locale loaded afterwards (Korean, Arabic,
+# Portuguese, Filipino) answers Chinese month names.
+for _language in BABEL_LOCALES:
+    direction(_language)
