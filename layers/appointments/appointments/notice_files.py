@@ -189,7 +189,7 @@ def mail_notice(appointment: AppointmentModel, notice: NoticeFile, now: datetime
     if mailed.mailed_key == mail_key:
         return False  # this record was handled already
     valid_for = timedelta(days=settings().notice_link_days)
-    link = f"{settings().public_api_url.rstrip('/')}/notices/" + make_token(
+    link = f"{settings().public_site_url.rstrip('/')}/notices/" + make_token(
         appointment.confirmation_number, notice.version, now, valid_for
     )
     mail = render_mail(
