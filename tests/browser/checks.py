@@ -3,6 +3,7 @@ and whether it scrolls sideways."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -62,6 +63,46 @@ class Watch:
                 (urlsplit(request.url).path, size["responseHeadersSize"] + size["responseBodySize"])
             )
         return sizes
+
+
+# Init script: the page's Content-Security-Policy violations, as its own script would see them.
+POLICY_VIOLATIONS = """
+window.policyViolations = [];
+document.addEventListener("securitypolicyviolation", event => {
+  window.policyViolations.push(`${event.violatedDirective} ${event.blockedURI}`);
+});
+"""
+
+
+@dataclass(frozen=True)
+class Visit:
+    """What one visit of a page showed: each document's status and headers (redirects
+    included), the console's errors, the policy violations, the hosts asked, <html>'s
+    language and direction."""
+
+    url: str
+    documents: list[tuple[str, int, dict[str, str]]]
+    console_errors: list[str]
+    policy_violations: list[str]
+    hosts: set[str]
+    lang: str | None
+    dir: str | None
+
+
+def visit(page: Page, reach: Callable[[Page], None]) -> Visit:
+    page.add_init_script(POLICY_VIOLATIONS)
+    watch = Watch.on(page)
+    reach(page)
+    html = page.locator("html")
+    return Visit(
+        url=page.url,
+        documents=[(d.url, d.status, d.all_headers()) for d in watch.documents],
+        console_errors=list(watch.console_errors),
+        policy_violations=page.evaluate("window.policyViolations"),
+        hosts=watch.hosts(),
+        lang=html.get_attribute("lang"),
+        dir=html.get_attribute("dir"),
+    )
 
 
 @cache

@@ -4,12 +4,14 @@ the browser tests of a run (of each xdist worker), and a fresh browser context p
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from functools import cache
 from typing import Any
 
 import pytest
-from playwright.sync_api import BrowserContext
+from playwright.sync_api import Browser, BrowserContext
 
-from tests.browser.checks import CHROMIUM, Watch
+from tests.browser.checks import CHROMIUM, Visit, Watch, visit
+from tests.browser.pages import SitePage
 from tests.e2e.running import shared_stack
 
 
@@ -40,6 +42,24 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
 @pytest.fixture(scope="session")
 def browser_context_args(site_url: str) -> dict[str, Any]:
     return {"base_url": site_url}
+
+
+@pytest.fixture(scope="session")
+def visits(
+    browser: Browser, browser_context_args: dict[str, Any]
+) -> Callable[[SitePage, str], Visit]:
+    """Each page's visit in each language, made once (in a browser context of its own) for
+    the tests that look at what it received."""
+
+    @cache
+    def visit_of(site_page: SitePage, language: str) -> Visit:
+        context = browser.new_context(**browser_context_args)
+        try:
+            return visit(context.new_page(), lambda page: site_page.open(page, language))
+        finally:
+            context.close()
+
+    return visit_of
 
 
 @pytest.fixture

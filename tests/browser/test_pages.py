@@ -1,4 +1,4 @@
-"""The layout every page shares, in a real browser: language, direction, the language
+"""The layout every page shares, in a real browser: the language of the root, the language
 switcher, and how each page is drawn (the screenshots in .cache/screenshots)."""
 
 from __future__ import annotations
@@ -25,20 +25,6 @@ def test_the_root_sends_a_browser_to_the_start_page_in_its_language(
     assert [response.status for response in watch.documents] == [303, 200]
     assert watch.page.url.endswith("/fr")
     assert watch.page.locator("html").get_attribute("lang") == "fr"
-
-
-@pytest.mark.parametrize(("site_page", "language"), every_page())
-def test_the_page_declares_its_language_and_direction(
-    browse: Callable[..., Watch], site_page: SitePage, language: str
-) -> None:
-    # Given the page in a language
-    page = browse().page
-    # When it is shown
-    site_page.open(page, language)
-    # Then <html> names the language and the direction of its script
-    html = page.locator("html")
-    assert html.get_attribute("lang") == language
-    assert html.get_attribute("dir") == ("rtl" if language == "ar" else "ltr")
 
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])

@@ -1,5 +1,6 @@
-"""What a browser is told and what it fetches: security headers, a clean console, no third
-party, and the weight of the first visit."""
+"""What a browser is told and what it fetches: security headers, language and direction, a
+clean console, no third party, and the weight of the first visit. The checks of each page
+look at one visit of it (`visits`)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
-from tests.browser.checks import Watch
+from tests.browser.checks import Visit, Watch
 from tests.browser.pages import SitePage, every_page
 
 pytestmark = pytest.mark.browser
@@ -37,16 +38,14 @@ def security_problems(headers: dict[str, str]) -> list[str]:
 
 @pytest.mark.parametrize(("site_page", "language"), every_page())
 def test_the_page_carries_the_security_headers(
-    browse: Callable[..., Watch], site_page: SitePage, language: str
+    visits: Callable[[SitePage, str], Visit], site_page: SitePage, language: str
 ) -> None:
-    # Given a browser
-    watch = browse()
-    # When it is shown the page (with any redirect on the way)
-    site_page.open(watch.page, language)
+    # When a browser is shown the page (with any redirect on the way)
+    shown = visits(site_page, language)
     # Then every document it received carries the security headers
-    assert watch.documents
-    for document in watch.documents:
-        assert security_problems(document.all_headers()) == [], document.url
+    assert shown.documents
+    for url, _, headers in shown.documents:
+        assert security_problems(headers) == [], url
 
 
 def test_the_language_redirect_carries_the_security_headers(
@@ -62,45 +61,42 @@ def test_the_language_redirect_carries_the_security_headers(
     assert security_problems(redirect.all_headers()) == []
 
 
-POLICY_VIOLATIONS = """
-window.policyViolations = [];
-document.addEventListener("securitypolicyviolation", event => {
-  window.policyViolations.push(`${event.violatedDirective} ${event.blockedURI}`);
-});
-"""
+@pytest.mark.parametrize(("site_page", "language"), every_page())
+def test_the_page_declares_its_language_and_direction(
+    visits: Callable[[SitePage, str], Visit], site_page: SitePage, language: str
+) -> None:
+    # When a browser is shown the page in a language
+    shown = visits(site_page, language)
+    # Then <html> names the language and the direction of its script
+    assert shown.lang == language
+    assert shown.dir == ("rtl" if language == "ar" else "ltr")
 
 
 @pytest.mark.parametrize(("site_page", "language"), every_page())
 def test_the_page_logs_no_error_and_breaks_no_policy(
-    browse: Callable[..., Watch], site_page: SitePage, language: str
+    visits: Callable[[SitePage, str], Visit], site_page: SitePage, language: str
 ) -> None:
-    # Given a browser that listens for Content-Security-Policy violations
-    watch = browse()
-    watch.page.add_init_script(POLICY_VIOLATIONS)
-    # When it is shown the page and has run its scripts
-    site_page.open(watch.page, language)
+    # When a browser that listens for Content-Security-Policy violations is shown the page
+    shown = visits(site_page, language)
     # Then nothing was refused, and the console holds no error (but the status of an error
     # page itself, which Chromium logs)
-    own_status = f"({watch.page.url})"
     errors = [
         error
-        for error in watch.console_errors
-        if not (site_page.status >= 400 and error.endswith(own_status))
+        for error in shown.console_errors
+        if not (site_page.status >= 400 and error.endswith(f"({shown.url})"))
     ]
-    assert watch.page.evaluate("window.policyViolations") == []
+    assert shown.policy_violations == []
     assert errors == []
 
 
 @pytest.mark.parametrize(("site_page", "language"), every_page())
 def test_the_page_fetches_nothing_from_another_host(
-    browse: Callable[..., Watch], site_page: SitePage, language: str
+    visits: Callable[[SitePage, str], Visit], site_page: SitePage, language: str
 ) -> None:
-    # Given a browser
-    watch = browse()
-    # When it is shown the page, with everything the page loads
-    site_page.open(watch.page, language)
+    # When a browser is shown the page, with everything the page loads
+    shown = visits(site_page, language)
     # Then every request went to the site itself
-    assert watch.hosts() == {"http://127.0.0.1"}
+    assert shown.hosts == {"http://127.0.0.1"}
 
 
 def test_the_first_visit_weighs_at_most_150_kb(
