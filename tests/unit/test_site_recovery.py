@@ -12,7 +12,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from appointments import access, lookup, pin_reset
-from appointments.errors import WrongPin
+from appointments.config import settings
+from appointments.errors import Locked, WrongPin
 from appointments.models import AppointmentModel
 from tests.helpers import (
     Page,
@@ -196,8 +197,10 @@ def test_without_an_e_mail_address_nothing_is_mailed_and_the_page_is_the_same() 
     answer = ask({"name": "Jean Pierre", "dob-month": "2", "dob-day": "3", "dob-year": "1970",
                   "phone": "202-555-0111"}, holder)  # fmt: skip
     miss = ask(NOBODY, stranger)
-    deliver(stream_record("MODIFY", AppointmentModel.get(before.confirmation_number), before))
+    after = AppointmentModel.get(before.confirmation_number)
+    handled = deliver(stream_record("MODIFY", after, before))
     # Then nothing is mailed, and both got the same answer and page
+    assert handled == {"batchItemFailures": []}
     assert sent_mail() == []
     assert AppointmentModel.get(before.confirmation_number).notice_requested_at is not None
     assert (answer.status, answer.html) == (miss.status, miss.html)
@@ -248,17 +251,19 @@ def new_pin_from(path: str) -> str:
     return pin
 
 
-def test_the_old_pin_stops_working_and_the_new_one_works() -> None:
-    # Given a PIN that has been tried wrongly once
+def test_the_old_pin_stops_working_and_the_new_one_works_even_after_a_lock_out() -> None:
+    # Given an appointment locked by wrong PINs
     booked, path = asked_for_a_reset()
     confirmation_number = booked["confirmationNumber"]
-    assert not pin_works(confirmation_number, "000000" if booked["pin"] != "000000" else "111111")
+    wrong = "000000" if booked["pin"] != "000000" else "111111"
+    with pytest.raises(Locked):
+        for _ in range(settings().max_pin_failures):
+            pin_works(confirmation_number, wrong)
     # When a new PIN is set from the link
     new_pin = new_pin_from(path)
-    # Then only the new PIN opens the appointment, with no wrong PIN counted
-    assert not pin_works(confirmation_number, booked["pin"])
+    # Then the new PIN opens the appointment at once, and the old one no longer does
     assert pin_works(confirmation_number, new_pin)
-    assert AppointmentModel.get(confirmation_number).pin_failures == 0
+    assert not pin_works(confirmation_number, booked["pin"])
 
 
 def test_setting_a_new_pin_is_one_database_request() -> None:
