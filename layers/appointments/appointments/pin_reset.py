@@ -112,8 +112,8 @@ def check_reset_link(token: str, now: datetime) -> ResetRequest:
             consistent_read=True,
             attributes_to_get=[
                 AppointmentModel.confirmation_number.attr_name,
-                "status",
-                "pin_reset_requested_at",
+                AppointmentModel.status.attr_name,
+                AppointmentModel.pin_reset_requested_at.attr_name,
             ],
         )
     except DoesNotExist as error:
