@@ -43,3 +43,9 @@ class Settings(BaseSettings):
 @lru_cache(maxsize=1)
 def settings() -> Settings:
     return Settings()
+
+
+def public_site_url() -> str:
+    """The base URL of the public web site (its pages are served by the same API), without a
+    trailing slash: where links in e-mails lead."""
+    return settings().public_site_url.rstrip("/")

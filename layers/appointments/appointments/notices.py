@@ -174,6 +174,8 @@ class Mail:
     confirmation_number: str
     link: str
     link_days: int
+    pin_reset_link: str | None
+    pin_reset_minutes: int
 
 
 @dataclass(frozen=True)
@@ -183,8 +185,17 @@ class RenderedMail:
     text: str
 
 
-def render_mail(data: NoticeInput, office: Office, link: str, link_days: int) -> RenderedMail:
-    """The e-mail with the notice's download link, in the appointment's language."""
+def render_mail(
+    data: NoticeInput,
+    office: Office,
+    link: str,
+    link_days: int,
+    *,
+    pin_reset_link: str | None,
+    pin_reset_minutes: int,
+) -> RenderedMail:
+    """The e-mail with the notice's download link, in the appointment's language; with the
+    link to set a new PIN when one was asked for."""
     notice = notice_for(data, office)
     subject = _translations(notice.language).gettext(
         SUBJECTS.get(data.status, SUBJECTS[AppointmentStatus.BOOKED])
@@ -201,6 +212,8 @@ def render_mail(data: NoticeInput, office: Office, link: str, link_days: int) ->
         confirmation_number=notice.confirmation_number,
         link=link,
         link_days=link_days,
+        pin_reset_link=pin_reset_link,
+        pin_reset_minutes=pin_reset_minutes,
     )
     environment = _environment(notice.language)
     return RenderedMail(
