@@ -6,14 +6,21 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from playwright.sync_api import Page
+
+from tests.browser import journeys
 
 # The languages every check runs in: left to right, and right to left.
 CHECKED_LANGUAGES = ("en", "ar")
 # The languages each page is photographed in: Latin, Arabic and Chinese script.
 PHOTOGRAPHED_LANGUAGES = ("en", "ar", "zh")
+
+
+# Where revisited pages were reached: their address and the cookies that went with it.
+_reached: dict[tuple[str, str], tuple[str, list[Any]]] = {}
 
 
 @dataclass(frozen=True)
@@ -26,12 +33,22 @@ class SitePage:
     status: int = 200
     # The languages this page can be shown in (None: all of them).
     languages: tuple[str, ...] | None = None
+    # A page reached by a function whose address shows it again, with the same cookies: it is
+    # reached once per language (and test process), then opened by its address.
+    revisit: bool = False
 
     def open(self, page: Page, language: str) -> None:
-        if callable(self.reach):
-            self.reach(page, language)
-        else:
+        if not callable(self.reach):
             page.goto(self.reach.format(lang=language))
+        elif not self.revisit:
+            self.reach(page, language)
+        elif (self.name, language) in _reached:
+            address, cookies = _reached[self.name, language]
+            page.context.add_cookies(cookies)
+            page.goto(address)
+        else:
+            self.reach(page, language)
+            _reached[self.name, language] = (page.url, page.context.cookies())
 
     def shown_in(self, languages: Iterable[str]) -> list[str]:
         return [lang for lang in languages if self.languages is None or lang in self.languages]
@@ -41,6 +58,17 @@ SITE_PAGES = (
     SitePage("home", "/{lang}", primary="main .usa-button >> nth=0"),
     SitePage("privacy", "/{lang}/privacy"),
     SitePage("accessibility", "/{lang}/accessibility"),
+    SitePage("lost", "/{lang}/lost", primary="main form .usa-button"),
+    SitePage(
+        "lost-errors",
+        journeys.send_the_lost_form_empty,
+        primary="main form .usa-button",
+        status=422,
+    ),
+    SitePage("lost-sent", journeys.ask_for_a_notice_nobody_has, revisit=True),
+    SitePage("pin-link-refused", "/{lang}/pin/not-a-link", primary="main .usa-button", status=403),
+    SitePage("pin-reset", journeys.to_new_pin_form, primary="main form .usa-button", revisit=True),
+    SitePage("pin-new", journeys.to_new_pin),
     # Outside any language (an unknown one), the error page is in English.
     SitePage(
         "unknown-language",
