@@ -66,6 +66,9 @@ ERROR_MESSAGES = {
         "You already have an appointment. You can change or cancel it from My appointment."
     ),
     "not_active": N_("This appointment can no longer be changed."),
+    "draft_expired": N_(
+        "We keep your answers for 30 minutes only, and they are gone. Please start again."
+    ),
     "wrong_pin": N_("The confirmation number or PIN is not correct."),
     "locked": N_("Too many wrong PINs. Please wait 15 minutes, then try again."),
     "busy": N_("Many people are booking right now. Please try again in a moment."),
