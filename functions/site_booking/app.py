@@ -127,6 +127,7 @@ def confirm(lang: str) -> Response[str]:
         return visit.page(
             "book/already_booked.html.j2",
             status=refused.status,
+            same_page="/book/check",
             message=visit.gettext(ERROR_MESSAGES[refused.code]),
         )
     journey.clear_draft(visit)
@@ -146,6 +147,7 @@ def _choose_another_time(
     return visit.page(
         "book/taken.html.j2",
         status=taken.status,
+        same_page="/book/check",
         passed=isinstance(taken, SlotPassed),
         message=visit.gettext(ERROR_MESSAGES[taken.code]),
         times_url=journey.times_url(visit, slot.office_id, request.service.value, slot.day),

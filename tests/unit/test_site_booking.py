@@ -7,7 +7,7 @@ import html
 import re
 from datetime import date
 from typing import Any
-from urllib.parse import parse_qsl, unquote_plus, urlsplit
+from urllib.parse import parse_qsl, quote, unquote_plus, urlsplit
 
 import pytest
 
@@ -330,6 +330,19 @@ def test_a_bad_or_unknown_receipt_number_shows_the_form_again(
     assert message in page.text
     assert 'id="receipt-error"' in page.html
     assert f'value="{receipt}"' in page.html
+
+
+def test_a_forms_answer_offers_the_form_in_other_languages(visitor: SiteVisitor) -> None:
+    # Given answers to forms that show the form again (their own address takes a POST only)
+    visitor.get("/en/book")
+    receipt = visitor.post("/en/book/case", {"receipt": "ZAR123"})
+    details = details_page(visitor, times_page(visitor))
+    wrong = send_details(visitor, details, name="")
+    # When their language switchers are read
+    # Then they lead to the same form in Spanish
+    assert links(receipt, "/es/book") == ["/es/book"]
+    slot = quote(hidden_fields(details)["slot"], safe="")
+    assert links(wrong, "/es/book/details") == [f"/es/book/details?slot={slot}&service=adit-stamp"]
 
 
 def test_case_services_without_a_receipt_number_link_to_its_form(visitor: SiteVisitor) -> None:

@@ -179,9 +179,12 @@ class Visit:
         *,
         status: int = HTTPStatus.OK,
         personal: bool = False,
+        same_page: str | None = None,
         **context: Any,
     ) -> Response[str]:
-        """The page `template` in the visitor's language. `personal`: it shows personal data."""
+        """The page `template` in the visitor's language. `personal`: it shows personal data.
+        `same_page`: where this page is in another language (path after /{lang}, with its
+        query), when it answers a form: its own address then takes a POST only."""
         body = (
             environment(self.language)
             .get_template(template)
@@ -189,7 +192,7 @@ class Visit:
                 lang=self.language,
                 dir=direction(self.language),
                 language_names=LANGUAGE_NAMES,
-                path_after_language=self.path_after_language,
+                path_after_language=self.path_after_language if same_page is None else same_page,
                 csrf_field=security.CSRF_FIELD,
                 csrf_token=self._csrf_token,
                 **context,
