@@ -4,6 +4,7 @@ service, day, time, details, check, confirm, confirmation."""
 from __future__ import annotations
 
 import html
+import io
 import re
 from datetime import date
 from typing import Any
@@ -673,3 +674,22 @@ def test_a_time_already_passed_cannot_be_chosen(visitor: SiteVisitor) -> None:
     page = visitor.get("/en/book/details", query={"slot": str(slot), "service": "adit-stamp"})
     assert page.status == 409
     assert "That time has already passed." in page.text
+
+
+def test_the_journey_logs_nothing_the_person_typed(
+    visitor: SiteVisitor, log_output: io.StringIO, capfd: pytest.CaptureFixture[str]
+) -> None:
+    # Given a journey with a wrong receipt number and wrong details, then a booking
+    visitor.get("/en/book")
+    visitor.post("/en/book/case", {"receipt": "ZXX2612345678"})
+    details = details_page(visitor, times_page(visitor))
+    send_details(visitor, details, email="maria@")
+    to_check(visitor)
+    confirm(visitor)
+    pin = credential(visitor.get("/en/book/confirmation"), "pin")
+    # When everything the functions wrote is read
+    out, err = capfd.readouterr()
+    written = "\n".join((log_output.getvalue(), out, err))
+    # Then none of it is what the person typed, nor their PIN
+    assert written.count("form refused") == 2
+    assert [typed for typed in (*TYPED, "ZXX", pin) if typed in written] == []

@@ -36,6 +36,7 @@ from appointments.languages import (
     time_text,
     time_zone_text,
 )
+from appointments.observability import count, logger
 from appointments.offices import ZIP_CODE_COUNTRIES, Office, OfficeMatch, catalogue
 from appointments.schemas import Applicant
 from appointments.services import check_service_allowed
@@ -241,6 +242,15 @@ CHOOSE_A_SERVICE = N_("Choose the service you need.")
 CHOOSE_A_TIME = N_("Choose a time.")
 
 
+def _refused_fields(visit: Visit, errors: Mapping[str, str] | None) -> dict[str, str]:
+    """The message of each wrong field, in the page's language; logged by field name only."""
+    if not errors:
+        return {}
+    logger.info("form refused", extra={"fields": sorted(errors)})
+    count("FormsRefused")
+    return {field: visit.gettext(message) for field, message in errors.items()}
+
+
 # ------------------------------------------------------------------------ the Where page
 
 WHERE_FIELDS = {"zip": "zip", "country": "country", "receipt": "receipt"}
@@ -281,7 +291,7 @@ def where_page(
         for office in sorted(catalogue.all().values(), key=lambda office: office.name)
         if office.case_prefixes
     ]
-    translated = {field: visit.gettext(message) for field, message in (errors or {}).items()}
+    translated = _refused_fields(visit, errors)
     return visit.page(
         "book/where.html.j2",
         status=HTTPStatus.UNPROCESSABLE_ENTITY if translated else HTTPStatus.OK,
@@ -417,7 +427,7 @@ def details_page(
 ) -> Response[str]:
     """The "Your details" step for a chosen time; `errors` make it a 422."""
     office = catalogue.get(slot.office_id)
-    translated = {field: visit.gettext(message) for field, message in (errors or {}).items()}
+    translated = _refused_fields(visit, errors)
     return visit.page(
         "book/details.html.j2",
         status=HTTPStatus.UNPROCESSABLE_ENTITY if translated else HTTPStatus.OK,
