@@ -346,6 +346,21 @@ def test_a_forms_answer_offers_the_form_in_other_languages(visitor: SiteVisitor)
     assert links(wrong, "/es/book/details") == [f"/es/book/details?slot={slot}&service=adit-stamp"]
 
 
+def test_a_receipt_number_given_before_choosing_another_service_is_not_kept_with_it(
+    visitor: SiteVisitor,
+) -> None:
+    # Given a person who gave a receipt number, then books an ADIT stamp at a field office
+    visitor.get("/en/book")
+    visitor.post("/en/book/case", {"receipt": "ZAR2612345678"})
+    check = to_check(visitor)
+    # When they confirm
+    confirm(visitor)
+    # Then the receipt number is neither among the answers nor on the appointment
+    assert "Receipt number" not in check.text
+    (appointment,) = appointments()
+    assert (appointment.service, appointment.case_number) == ("adit-stamp", None)
+
+
 def test_case_services_without_a_receipt_number_link_to_its_form(visitor: SiteVisitor) -> None:
     # When the asylum office's services are shown to someone who gave no receipt number
     page = visitor.get("/en/book/services", query={"office": "arlington-asylum"})

@@ -39,7 +39,7 @@ from appointments.languages import (
 from appointments.observability import count, logger
 from appointments.offices import ZIP_CODE_COUNTRIES, Office, OfficeMatch, catalogue
 from appointments.schemas import Applicant
-from appointments.services import check_service_allowed
+from appointments.services import CASE_SERVICES, check_service_allowed
 from appointments.site import security
 from appointments.site.calendar import next_month
 from appointments.site.i18n import LANGUAGE_NAMES, LANGUAGES, N_
@@ -197,15 +197,17 @@ class Draft:
         """The booking these answers ask for; DraftExpired if the answers are not complete."""
         if self.details is None or self.slot is None or self.service is None:
             raise DraftExpired("The booking's answers are not there (any more).")
+        service = Service(self.service)
         return BookingRequest(
             slot_id=SlotId.parse(self.slot),
-            service=Service(self.service),
+            service=service,
             name=self.details.name,
             date_of_birth=self.details.date_of_birth,
             phone=self.details.phone,
             email=self.details.email,
             language=self.details.language,
-            case_number=self.case_number,
+            # A receipt number given earlier belongs only to an interview on its case
+            case_number=self.case_number if service in CASE_SERVICES else None,
         )
 
 
