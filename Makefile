@@ -39,11 +39,13 @@ $(SAM):
 	@.cache/sam/bin/pip install --quiet "aws-sam-cli==$(SAM_VERSION)"
 
 # Build and deploy to the AWS account of your credentials; guided the first time from this
-# checkout (the answers are saved in samconfig.toml).
-deploy: $(SAM) layers/appointments/requirements.txt notice-layer
+# checkout (the answers are saved in samconfig.toml). Then the site's assets go to the stack's
+# assets bucket, and CloudFront drops its copies of the old ones (infra/tools/upload_assets.py).
+deploy: $(SAM) layers/appointments/requirements.txt notice-layer assets
 	@PATH="$(PYTHON312_BIN):$$PATH" $(SAM) build
 	@$(SAM) deploy $(if $(wildcard .aws-sam/deployed),,--guided)
 	@touch .aws-sam/deployed
+	@$(BIN)/python -m infra.tools.upload_assets
 
 .PHONY: run deploy bench install test lint assets catalogues messages system-packages layer-build-packages notice-layer typecheck template-lint openapi unit integration dynamodb-local clean
 

@@ -1,5 +1,5 @@
-"""Build the web site's assets into .cache/site-assets (served at /assets/ by the local gateway,
-uploaded to the assets bucket by `make deploy`).
+"""Build the web site's assets into .cache/site-assets (served at /assets/ by the local stack's
+distribution, uploaded to the assets bucket by `make deploy`).
 
 The style is compiled from the U.S. Web Design System's Sass packages and templates/site/assets
 (only the components the pages use, system fonts); the script is USWDS's own plus the site's

@@ -4,16 +4,20 @@ Each HTTP request becomes the REST API (v1) proxy event API Gateway would send, 
 function the template routes it to, and that function's proxy result becomes the HTTP answer.
 Nothing here knows the product's routes: a route added to template.yaml is served as it is.
 Its own answers (unknown route or method, a malformed request, a failed function) are the Api's
-`GatewayResponses`, as API Gateway gives them.
+`GatewayResponses`, as API Gateway gives them; with the Api's `MinimumCompressionSize`, it
+compresses the functions' answers as API Gateway does. When the template has a distribution in
+front of the Api, every request reaches the gateway through it (`front`, distribution.py).
 """
 
 from __future__ import annotations
 
 import base64
+import gzip
 import json
 import re
 import time
 import uuid
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -105,6 +109,31 @@ class GatewayAnswer:
     headers: dict[str, str]
     body: bytes
 
+    def header(self, name: str) -> str | None:
+        return next((v for k, v in self.headers.items() if k.lower() == name.lower()), None)
+
+
+Origin = Callable[[BaseHTTPRequestHandler], GatewayAnswer]
+# What stands in front of the gateway (the distribution): it answers a request itself, or asks
+# the gateway (the origin) and passes its answer on.
+Front = Callable[[BaseHTTPRequestHandler, Origin], GatewayAnswer]
+
+
+def accepted_codings(accept_encoding: str | None) -> set[str]:
+    """The content codings an Accept-Encoding header accepts (not those with q=0)."""
+    accepted = set()
+    for item in (accept_encoding or "").split(","):
+        coding, *parameters = (part.strip() for part in item.split(";"))
+        if coding and not any(re.fullmatch(r"q=0(\.0*)?", p) for p in parameters):
+            accepted.add(coding.lower())
+    return accepted
+
+
+def discard_body(request: BaseHTTPRequestHandler) -> None:
+    """Answered without reading the body: the connection cannot carry another request."""
+    if request.headers.get("Content-Length", "0").strip() != "0":
+        request.close_connection = True
+
 
 # API Gateway's status codes of the response types this gateway gives (when the template sets none).
 _DEFAULT_STATUS = {
@@ -168,6 +197,8 @@ class LocalGateway:
         cors: Cors | None = None,
         local_pages: dict[str, LocalPage] | None = None,
         responses: GatewayResponses | None = None,
+        minimum_compression_size: int | None = None,
+        front: Front | None = None,
         log: Callable[[str], None] = print,
     ) -> None:
         self.routes = routes
@@ -176,6 +207,8 @@ class LocalGateway:
         self.cors = cors
         self.local_pages = local_pages or {}
         self.responses = responses or GatewayResponses({})
+        self.minimum_compression_size = minimum_compression_size
+        self.front = front
         self.log = log
 
     def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
@@ -260,11 +293,12 @@ class LocalGateway:
             def _handle(self) -> None:
                 started = time.monotonic()
                 try:
-                    status = gateway.handle(self)
+                    answer = gateway.serve(self)
                 except Exception as error:  # an answer in the contract, never a dropped connection
                     gateway.log(f"gateway error: {type(error).__name__}")
                     self.close_connection = True
-                    status = gateway.reply(self, gateway.responses.answer("DEFAULT_5XX", 502))
+                    answer = gateway.responses.answer("DEFAULT_5XX", 502)
+                status = _write(self, answer)
                 path = urlsplit(self.path).path
                 elapsed = (time.monotonic() - started) * 1000
                 gateway.log(f"{self.command} {path} -> {status} ({elapsed:.0f} ms)")
@@ -277,54 +311,76 @@ class LocalGateway:
                 if self.request_version == "HTTP/0.9":  # nothing parsed: answer as HTTP/1.1
                     self.request_version = self.protocol_version
                 kind = "DEFAULT_4XX" if code < 500 else "DEFAULT_5XX"
-                gateway.reply(self, gateway.responses.answer(kind, code))
+                _write(self, gateway.responses.answer(kind, code))
 
         server = _Server((host, port), Handler)
         server.daemon_threads = True
         return server
 
-    def handle(self, request: BaseHTTPRequestHandler) -> int:
+    def serve(self, request: BaseHTTPRequestHandler) -> GatewayAnswer:
+        """The local pages (not the template's), or the API through the front, if any."""
+        split = urlsplit(request.path)
+        page = self.local_pages.get(split.path)
+        if page is not None:
+            discard_body(request)
+            status, content_type, payload = page(request.command, parse_qs(split.query))
+            return GatewayAnswer(status, {"Content-Type": content_type}, payload)
+        return self.answer(request) if self.front is None else self.front(request, self.answer)
+
+    def answer(self, request: BaseHTTPRequestHandler) -> GatewayAnswer:
+        """What API Gateway answers to this request."""
         try:
             body = _read_body(request)
         except _BadRequest as refused:
             request.close_connection = True  # the body, if any, was not read
-            return self.reply(request, self.responses.answer(refused.response_type, refused.status))
-        split = urlsplit(request.path)
-        path = split.path
+            return self.responses.answer(refused.response_type, refused.status)
+        path = urlsplit(request.path).path
         method = request.command
-        page = self.local_pages.get(path)
-        if page is not None:
-            status, content_type, payload = page(method, parse_qs(split.query))
-            return _reply(request, status, {"Content-Type": content_type}, payload)
         if method == "OPTIONS" and self.cors is not None and self.path_exists(path):
-            return _reply(request, HTTPStatus.NO_CONTENT, self._cors_headers(preflight=True), b"")
+            return GatewayAnswer(HTTPStatus.NO_CONTENT, self._cors_headers(preflight=True), b"")
         matched = self.match(method, path)
         if matched is None:  # an unknown route, or a method the route does not have
-            return self.reply(request, self.responses.answer("MISSING_AUTHENTICATION_TOKEN"))
+            return self.responses.answer("MISSING_AUTHENTICATION_TOKEN")
         route, parameters = matched
         incoming = IncomingRequest(
             method, request.path, list(request.headers.items()), body, request.client_address[0]
         )
         event = self.event(incoming, route, parameters)
         invocation = self.invoke(route.function, event)
-        return self._proxy_result(request, invocation)
+        answer = self._proxy_result(invocation)
+        return self._compressed(request.headers.get("Accept-Encoding"), answer)
 
-    def reply(self, request: BaseHTTPRequestHandler, answer: GatewayAnswer) -> int:
-        return _reply(request, answer.status, answer.headers, answer.body)
-
-    def _proxy_result(self, request: BaseHTTPRequestHandler, invocation: Invocation) -> int:
+    def _proxy_result(self, invocation: Invocation) -> GatewayAnswer:
         result = invocation.payload
         if not invocation.ok or not isinstance(result, dict) or "statusCode" not in result:
             if isinstance(result, dict) and result.get("errorType") == "TimeoutError":
-                return self.reply(request, self.responses.answer("INTEGRATION_TIMEOUT"))
+                return self.responses.answer("INTEGRATION_TIMEOUT")
             # A function error or a malformed proxy result: API Gateway's 502.
-            return self.reply(request, self.responses.answer("DEFAULT_5XX", HTTPStatus.BAD_GATEWAY))
+            return self.responses.answer("DEFAULT_5XX", HTTPStatus.BAD_GATEWAY)
         headers: dict[str, str] = {str(k): str(v) for k, v in (result.get("headers") or {}).items()}
         for name, values in (result.get("multiValueHeaders") or {}).items():
             headers[str(name)] = ", ".join(str(value) for value in values)
         raw = result.get("body") or ""
         payload = base64.b64decode(raw) if result.get("isBase64Encoded") else str(raw).encode()
-        return _reply(request, int(result["statusCode"]), headers, payload)
+        return GatewayAnswer(int(result["statusCode"]), headers, payload)
+
+    def _compressed(self, accept_encoding: str | None, answer: GatewayAnswer) -> GatewayAnswer:
+        """API Gateway compresses an integration's answer of MinimumCompressionSize bytes or
+        more, not encoded already, for a client that accepts gzip or deflate."""
+        if (
+            self.minimum_compression_size is None
+            or len(answer.body) < self.minimum_compression_size
+            or answer.header("Content-Encoding") is not None
+        ):
+            return answer
+        accepted = accepted_codings(accept_encoding)
+        if "gzip" in accepted:
+            coding, body = "gzip", gzip.compress(answer.body, mtime=0)
+        elif "deflate" in accepted:
+            coding, body = "deflate", zlib.compress(answer.body)
+        else:
+            return answer
+        return GatewayAnswer(answer.status, answer.headers | {"Content-Encoding": coding}, body)
 
     def _cors_headers(self, *, preflight: bool) -> dict[str, str]:
         if self.cors is None:
@@ -354,20 +410,18 @@ def _read_body(request: BaseHTTPRequestHandler) -> bytes:
     return request.rfile.read(length) if length else b""
 
 
-def _reply(
-    request: BaseHTTPRequestHandler, status: int, headers: dict[str, str], payload: bytes
-) -> int:
-    request.send_response(status)
-    for name, value in headers.items():
+def _write(request: BaseHTTPRequestHandler, answer: GatewayAnswer) -> int:
+    request.send_response(answer.status)
+    for name, value in answer.headers.items():
         if name.lower() not in ("content-length", "connection", "transfer-encoding"):
             request.send_header(name, value)
-    request.send_header("Content-Length", str(len(payload)))
+    request.send_header("Content-Length", str(len(answer.body)))
     if request.close_connection:
         request.send_header("Connection", "close")
     request.end_headers()
     if request.command != "HEAD":
-        request.wfile.write(payload)
-    return status
+        request.wfile.write(answer.body)
+    return answer.status
 
 
 def cors_from(api_properties: dict[str, Any]) -> Cors | None:

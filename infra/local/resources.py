@@ -12,6 +12,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import boto3
 from botocore.exceptions import ClientError
@@ -33,6 +34,7 @@ ACCOUNT = "123456789012"
 class Endpoints:
     dynamodb: str
     moto: str
+    site: str  # the local distribution (infra/local/distribution.py), in front of the API
 
 
 def local_client(service: str, endpoint: str) -> Any:
@@ -53,11 +55,13 @@ def create_resources(
     references = References()
     references.pseudo["AWS::StackName"] = stack_name
     references.refs.update(parameter_defaults(template))
+    references.conditions = dict(template.get("Conditions", {}))
     _tables(template, endpoints, stack_name, references)
     _buckets(template, endpoints, stack_name, references)
     _queues(template, endpoints, stack_name, references)
     _secrets(template, endpoints, stack_name, references, data_dir / "secrets.json")
     _email_identities(template, endpoints, references)
+    _edge(template, endpoints, stack_name, references)
     for logical_id in resources_of_type(template, "AWS::Serverless::Function"):
         name = f"{stack_name}-{logical_id}"
         references.refs[logical_id] = name
@@ -99,6 +103,9 @@ def _buckets(
         references.refs[logical_id] = name
         references.attributes[(logical_id, "Arn")] = f"arn:aws:s3:::{name}"
         references.attributes[(logical_id, "DomainName")] = f"{name}.s3.amazonaws.com"
+        references.attributes[(logical_id, "RegionalDomainName")] = (
+            f"{name}.s3.{REGION}.amazonaws.com"
+        )
 
 
 def _queues(
@@ -153,3 +160,15 @@ def _email_identities(
         else:
             client.verify_domain_identity(Domain=identity)
         references.refs[logical_id] = identity
+
+
+def _edge(
+    template: dict[str, Any], endpoints: Endpoints, stack_name: str, references: References
+) -> None:
+    """Nothing to create: the gateway plays the distribution (infra/local/distribution.py),
+    at the site's local address."""
+    for logical_id in resources_of_type(template, "AWS::CloudFront::Distribution"):
+        references.refs[logical_id] = f"{stack_name}-{logical_id}"
+        references.attributes[(logical_id, "DomainName")] = urlsplit(endpoints.site).netloc
+    for logical_id in resources_of_type(template, "AWS::CloudFront::OriginAccessControl"):
+        references.attributes[(logical_id, "Id")] = f"{stack_name}-{logical_id}"

@@ -7,9 +7,10 @@
   in memory.
 - Tables, buckets, queues and secrets are created from the template's own resources.
 - Every function runs in processes of its own (one warm, more when it is busy, as Lambda
-  scales out) with the environment the template gives it; API events are served on
-  LOCAL_API_PORT, schedules fire on their template schedules (and once at start-up), and
-  DynamoDB stream records reach stream-triggered functions.
+  scales out) with the environment the template gives it; the distribution (the site's
+  assets, and the API's events behind it) is served on LOCAL_API_PORT, schedules fire on their
+  template schedules (and once at start-up), and DynamoDB stream records reach
+  stream-triggered functions.
 - The sample office catalogue is seeded; running it again duplicates nothing.
 
 Settings (environment variables): LOCAL_HOST (127.0.0.1), LOCAL_API_PORT (3000),
@@ -39,6 +40,7 @@ from types import FrameType
 from typing import Any
 
 from infra import DATA_DIR, REPO_ROOT
+from infra.local.distribution import distribution_from
 from infra.local.dynamodb_local import (
     DynamoDBLocal,
     InUseError,
@@ -124,7 +126,11 @@ class LocalStack:
         moto_url = f"http://{settings.host}:{settings.moto_port}"
         dynamodb_url = self._start_dynamodb(moto_url)
         self._start_moto()
-        self.endpoints = Endpoints(dynamodb=dynamodb_url, moto=moto_url)
+        self.endpoints = Endpoints(
+            dynamodb=dynamodb_url,
+            moto=moto_url,
+            site=f"http://{settings.host}:{settings.api_port}",
+        )
         self.log("Creating tables, buckets, queues and secrets from the template")
         references = create_resources(
             template, self.endpoints, settings.stack_name, settings.data_dir
@@ -222,7 +228,7 @@ class LocalStack:
             return {}
         assert self.endpoints is not None
         endpoints = {
-            "api_url": f"http://{self.settings.host}:{self.settings.api_port}",
+            "site_url": self.endpoints.site,
             "moto_url": self.endpoints.moto,
             "dynamodb_url": self.endpoints.dynamodb,
         }
@@ -357,12 +363,16 @@ class LocalStack:
         )
         from infra.local.outbox import outbox_json, outbox_page  # noqa: PLC0415 - see above
 
+        distribution = distribution_from(template, references)
+        compression = api_properties.get("MinimumCompressionSize")
         gateway = LocalGateway(
             routes_from(specs),
             self.invoke,
             stage=str(api_properties.get("StageName", "local")),
             cors=cors_from(api_properties),
             responses=gateway_responses_from(api_properties),
+            minimum_compression_size=None if compression is None else int(compression),
+            front=None if distribution is None else distribution.answer,
             local_pages={
                 "/_local/health": lambda method, query: (
                     200,
@@ -388,6 +398,8 @@ class LocalStack:
         base = f"http://{settings.host}:{settings.api_port}"
         for route in gateway.routes:
             self.log(f"  {route.method:6} {base}{route.path} -> {route.function}")
+        if distribution is not None:
+            self.log(f"  the distribution in front: {distribution.summary()}")
         self.log(f"Ready: API {base}  outbox {base}/_local/outbox  docs {base}/_local/docs")
 
     def stop(self) -> None:

@@ -186,12 +186,18 @@ def function_specs(template: dict[str, Any], base_dir: Path) -> list[FunctionSpe
     return specs
 
 
+# What `Ref: AWS::NoValue` gives: the property or list item holding it is left out.
+NO_VALUE: Any = object()
+
+
 @dataclass
 class References:
-    """What Ref and Fn::GetAtt give for each logical id, in the local stack."""
+    """What Ref and Fn::GetAtt give for each logical id, in the local stack, and the
+    template's Conditions (unresolved, evaluated where Fn::If asks)."""
 
     refs: dict[str, str] = field(default_factory=dict)
     attributes: dict[tuple[str, str], str] = field(default_factory=dict)
+    conditions: dict[str, Any] = field(default_factory=dict)
     pseudo: dict[str, str] = field(
         default_factory=lambda: {
             "AWS::Region": "us-east-1",
@@ -214,6 +220,11 @@ class References:
         if key not in self.attributes:
             raise KeyError(f"Fn::GetAtt {logical_id}.{attribute}, unknown to the local stack")
         return self.attributes[key]
+
+    def condition(self, name: str) -> bool:
+        if name not in self.conditions:
+            raise KeyError(f"Condition {name} is not in the template")
+        return bool(resolve(self.conditions[name], self))
 
 
 _SUB_VARIABLE = re.compile(r"\$\{([^}!][^}]*)\}")
@@ -245,26 +256,43 @@ def _split(argument: Any, references: References) -> list[str]:
     return str(resolve(text, references)).split(str(separator))
 
 
+def _if(argument: Any, references: References) -> Any:
+    """Only the branch chosen is resolved, as CloudFormation does."""
+    condition, if_true, if_false = argument
+    return resolve(if_true if references.condition(condition) else if_false, references)
+
+
 _INTRINSICS: dict[str, Callable[[Any, References], Any]] = {
     "Fn::Select": _select,
     "Fn::Split": _split,
-    "Ref": lambda argument, references: references.ref(argument),
+    "Fn::If": _if,
+    "Fn::Equals": lambda argument, references: (
+        resolve(argument[0], references) == resolve(argument[1], references)
+    ),
+    "Fn::Not": lambda argument, references: not resolve(argument[0], references),
+    "Fn::And": lambda argument, references: all(resolve(item, references) for item in argument),
+    "Ref": lambda argument, references: (
+        NO_VALUE if argument == "AWS::NoValue" else references.ref(argument)
+    ),
     "Fn::GetAtt": lambda argument, references: references.get_att(*argument),
     "Fn::Sub": _sub,
 }
 
 
 def resolve(value: Any, references: References) -> Any:
-    """Evaluate the intrinsic functions the template uses (Ref, GetAtt, Sub, Select, Split)."""
+    """Evaluate the intrinsic functions the template uses (Ref, GetAtt, Sub, Select, Split,
+    If and the condition functions)."""
     if isinstance(value, list):
-        return [resolve(item, references) for item in value]
+        items = [resolve(item, references) for item in value]
+        return [item for item in items if item is not NO_VALUE]
     if not isinstance(value, dict):
         return value
     if len(value) == 1:
         ((name, argument),) = value.items()
         if name in _INTRINSICS:
             return _INTRINSICS[name](argument, references)
-    return {key: resolve(item, references) for key, item in value.items()}
+    resolved = {key: resolve(item, references) for key, item in value.items()}
+    return {key: item for key, item in resolved.items() if item is not NO_VALUE}
 
 
 def parameter_defaults(template: dict[str, Any]) -> dict[str, str]:

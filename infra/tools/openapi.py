@@ -43,9 +43,17 @@ DESCRIPTION = (
 MODULE_PREFIX = "openapi_function_"
 
 
+# The web site's functions (functions/site_*) answer with HTML pages, not the JSON API.
+SITE_FUNCTION_PREFIX = "site_"
+
+
 def function_dirs() -> list[Path]:
-    """functions/<dir> of every Lambda function, sorted by name."""
-    return sorted(path.parent for path in FUNCTIONS_DIR.glob("*/app.py"))
+    """functions/<dir> of every Lambda function of the JSON API, sorted by name."""
+    return sorted(
+        path.parent
+        for path in FUNCTIONS_DIR.glob("*/app.py")
+        if not path.parent.name.startswith(SITE_FUNCTION_PREFIX)
+    )
 
 
 def load_function_module(directory: Path) -> ModuleType:

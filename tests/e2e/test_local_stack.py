@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
+from infra.tools.upload_assets import ASSETS_DIR, CACHE_CONTROL
 from tests.e2e.running import RunningStack, started_stack
 from tests.helpers import applicant, booking_body, next_business_day
 
@@ -78,10 +79,38 @@ def test_a_booking_gets_a_printable_notice_to_download(shared_stack: RunningStac
 
 
 def test_an_unknown_method_is_the_same_json_404(shared_stack: RunningStack) -> None:
-    response = httpx.request("TRACE", f"{shared_stack.url}/appointments", timeout=10)
+    # PATCH: the distribution forwards it, the API has no such method (TRACE, which CloudFront
+    # does not forward, never reaches the API)
+    response = httpx.request("PATCH", f"{shared_stack.url}/appointments", timeout=10)
     assert response.status_code == 404
     assert response.headers["Content-Type"] == "application/json"
     assert response.json() == {"error": "not_found", "message": "There is no such resource."}
+
+
+def test_the_sites_style_is_served_by_the_distribution_as_make_deploy_uploads_it(
+    shared_stack: RunningStack,
+) -> None:
+    # When a browser asks for the site's style sheet
+    response = httpx.get(
+        f"{shared_stack.url}/assets/site.css", headers={"Accept-Encoding": "gzip"}, timeout=10
+    )
+    # Then it is what `make assets` built, compressed, with the upload's headers and the
+    # distribution's security headers
+    assert response.status_code == 200
+    assert response.content == (ASSETS_DIR / "site.css").read_bytes()
+    assert response.headers["Content-Encoding"] == "gzip"
+    assert response.headers["Content-Type"] == "text/css; charset=utf-8"
+    assert response.headers["Cache-Control"] == CACHE_CONTROL
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_an_api_answer_carries_the_distributions_security_headers(
+    shared_stack: RunningStack,
+) -> None:
+    response = httpx.get(f"{shared_stack.url}/offices", params={"zip": "96813"}, timeout=10)
+    assert response.status_code == 200
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
 
 
 # What the API documents for a booking refused under load (README, "API").

@@ -52,10 +52,19 @@ def test_lookup_answers_the_same_whether_or_not_it_matches() -> None:
     assert notice_requested(booked["confirmationNumber"])
 
 
+def test_a_matching_lookup_asks_for_a_pin_reset_link_in_the_same_update() -> None:
+    booked = book()
+    lookup()
+    appointment = AppointmentModel.get(booked["confirmationNumber"])
+    assert appointment.pin_reset_requested_at is not None
+    assert appointment.pin_reset_requested_at == appointment.notice_requested_at
+
+
 def test_wrong_phone_requests_nothing() -> None:
     booked = book()
     lookup(phone="+12025550100")
     assert not notice_requested(booked["confirmationNumber"])
+    assert AppointmentModel.get(booked["confirmationNumber"]).pin_reset_requested_at is None
 
 
 def test_lookups_are_limited_per_hour() -> None:

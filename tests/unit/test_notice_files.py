@@ -136,13 +136,29 @@ def test_the_applicant_gets_the_link_by_mail_once_in_their_language() -> None:
     assert "7:45" in mail.body or appointment.confirmation_number in mail.body
 
 
-def test_asking_for_a_lost_notice_mails_it_again() -> None:
+def test_asking_for_a_lost_notice_mails_it_again_with_a_link_to_set_a_new_pin() -> None:
+    # Given a booking whose notice was mailed
     _, appointment = booked_appointment()
     deliver(stream_record("INSERT", appointment))
     rendered = AppointmentModel.get(appointment.confirmation_number)
+    # When its holder asks for it again
     requested = ask_for_the_lost_notice(appointment)
     deliver(stream_record("MODIFY", requested, rendered))
-    assert len(sent_mail()) == 2
+    # Then it is mailed again, this time with a link to set a new PIN (in Spanish)
+    booking_mail, lookup_mail = sent_mail()
+    assert "/pin/" not in booking_mail.body
+    assert "/notices/" in lookup_mail.body
+    assert f"/es/pin/{appointment.confirmation_number}." in lookup_mail.body
+    assert "una sola vez, durante 30 minutos" in lookup_mail.body
+
+
+def test_a_lookup_delivered_twice_mails_once() -> None:
+    _, appointment = booked_appointment()
+    requested = ask_for_the_lost_notice(appointment)
+    record = stream_record("MODIFY", requested, appointment)
+    deliver(record)
+    deliver(record)
+    assert len(sent_mail()) == 1
 
 
 def test_no_address_no_mail() -> None:

@@ -16,6 +16,18 @@ from tests.helpers import REPO_ROOT, sample_notice, sample_offices, visible_text
 
 LOCALE_DIR = REPO_ROOT / "templates" / "locale"
 HONOLULU = sample_offices()["honolulu"]
+USCIS_CONTACT_CENTER = "800-375-5283"
+# Phrases of the English notice; a notice in another language shows none of them.
+ENGLISH_PHRASES = (
+    "What to bring",
+    "If you cannot come, cancel your appointment so someone else can have it.",
+    "There is no penalty.",
+    "decision letters or requests for evidence",
+    "to pass the security check",
+    "perfume bottles, other sharp objects",
+    "Report anyone who asks you to pay for an appointment:",
+    "Questions? Call the USCIS Contact Center:",
+)
 
 
 def catalogue(language: str) -> dict[str, str]:
@@ -58,10 +70,29 @@ def test_notice_shows_the_key_fields_in_the_language(language: str) -> None:
     assert HONOLULU.address.street in text
     assert "27" in text and "2026" in text  # the local date, written for the language
     assert f'lang="{language}"' in html
-    if language != "en":
-        english = visible_text(render_html(sample_notice("en"), HONOLULU))
-        assert "What to bring" in english
-        assert "What to bring" not in text  # really translated
+
+
+@pytest.mark.parametrize("language", [code for code in LANGUAGES if code != "en"])
+def test_notice_in_another_language_leaves_no_phrase_in_english(language: str) -> None:
+    # Given the English notice, which says each of these phrases
+    english = visible_text(render_html(sample_notice("en"), HONOLULU))
+    assert [phrase for phrase in ENGLISH_PHRASES if phrase not in english] == []
+    # When the notice is rendered in another language
+    text = visible_text(render_html(sample_notice(language), HONOLULU))
+    # Then none of them is left in English
+    assert [phrase for phrase in ENGLISH_PHRASES if phrase in text] == []
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_notice_gives_the_contact_center_number_twice_as_one_left_to_right_run(
+    language: str,
+) -> None:
+    # When the notice is rendered in any language (Arabic included)
+    html = render_html(sample_notice(language), HONOLULU)
+    # Then the number is there for reporting appointment sellers and for questions, each time
+    # kept left to right and on one line
+    assert visible_text(html).count(USCIS_CONTACT_CENTER) == 2
+    assert html.count(f'<span class="phone" dir="ltr">{USCIS_CONTACT_CENTER}</span>') == 2
 
 
 def test_dates_and_times_are_local_to_the_office_and_the_language() -> None:
@@ -102,12 +133,24 @@ def test_cancelled_and_rescheduled_notices_say_so() -> None:
     assert "This notice replaces any earlier notice" in moved
 
 
+def test_only_a_notice_of_a_coming_appointment_asks_to_cancel_it_if_you_cannot_come() -> None:
+    def text(status: str) -> str:
+        return visible_text(render_html(sample_notice(status=status), HONOLULU))
+
+    request = "If you cannot come, cancel your appointment so someone else can have it."
+    assert request in text("booked")
+    assert request in text("rescheduled")
+    assert request not in text("cancelled")
+
+
 def test_notice_lists_what_to_bring_and_the_office_rules() -> None:
     text = visible_text(render_html(sample_notice(), HONOLULU))
     for phrase in (
-        "passport", "Form I-94", "receipt notices", "Translations into English",
-        "15 minutes", "no earlier", "cancelled", "scissors", "aerosols", "interpreter",
-        "Appointments are free", "Contact Center",
+        "passport", "Form I-94", "receipt notices", "decision letters",
+        "requests for evidence", "Translations into English", "15 minutes",
+        "to pass the security check", "no earlier", "cancelled", "scissors",
+        "perfume bottles", "other sharp objects", "aerosols", "interpreter",
+        "Appointments are free", "Contact Center", USCIS_CONTACT_CENTER,
     ):  # fmt: skip
         assert phrase in text
 

@@ -15,6 +15,7 @@ from infra.tools import openapi
 OPERATIONS = {
     ("get", "/offices"),
     ("get", "/offices/{officeId}/slots"),
+    ("get", "/offices/{officeId}/days"),
     ("post", "/appointments"),
     ("get", "/appointments/{confirmationNumber}"),
     ("delete", "/appointments/{confirmationNumber}"),

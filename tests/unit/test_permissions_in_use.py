@@ -12,12 +12,14 @@ import re
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from aws_lambda_powertools.utilities import parameters
 
+from appointments import pin_reset
 from appointments.models import AppointmentModel
 from appointments.offices import catalogue
 from infra.local.template import load_template, resources_of_type
@@ -115,6 +117,7 @@ def drive_the_site(used: Used) -> None:
     for path in ("/", "/en", "/en/privacy", "/en/accessibility"):
         browse(used, visitor, path)
     book_on_the_site(used, visitor)
+    recover_on_the_site(used, visitor)
 
 
 def book_on_the_site(used: Used, visitor: SiteVisitor) -> None:
@@ -142,6 +145,29 @@ def book_on_the_site(used: Used, visitor: SiteVisitor) -> None:
     assert browse(used, visitor, "/en/book/confirm", {}).status == 303
     assert 'id="pin"' in browse(used, visitor, "/en/book/confirmation").html
     assert 'id="pin"' not in browse(used, visitor, "/en/book/confirmation").html
+
+
+def recover_on_the_site(used: Used, visitor: SiteVisitor) -> None:
+    """Ask for a lost notice (a match and a miss), then set a new PIN from the link."""
+    booked = book()
+    details = applicant()
+    year, month, day = details["dateOfBirth"].split("-")
+    lost = {"name": details["name"], "dob-month": month.lstrip("0"), "dob-day": day,
+            "dob-year": year, "phone": details["phone"]}  # fmt: skip
+    browse(used, visitor, "/en/lost")
+    browse(used, visitor, "/en/lost", form={**lost, "dob-day": "31", "dob-month": "2"})
+    browse(used, visitor, "/en/lost", form={**lost, "phone": "+12125550000"})
+    browse(used, visitor, "/en/lost", form=lost)
+    browse(used, visitor, "/en/lost/sent")
+    appointment = AppointmentModel.get(booked["confirmationNumber"])
+    link = pin_reset.reset_link(appointment, datetime.now(UTC))
+    assert link is not None
+    path = urlsplit(link).path
+    browse(used, visitor, path)
+    browse(used, visitor, path, form={})
+    browse(used, visitor, f"/{appointment.language}/pin/new")
+    browse(used, visitor, path)
+    browse(used, visitor, path, form={})
 
 
 def run(used: Used, directory: str, event: Any) -> Any:
@@ -190,11 +216,11 @@ def drive_every_function() -> Used:
     before = AppointmentModel.get(confirmation)
     send(used, "PUT", f"{path}/slot", headers=right, body={"slotId": slots[1]["slotId"]})
     render_notice(used, confirmation, old=before)
+    before = AppointmentModel.get(confirmation)
     for details in (applicant(), applicant(phone="+12125550000")):
         send(used, "POST", "/appointments/lookup", body={
             "name": details["name"], "dateOfBirth": details["dateOfBirth"],
             "phone": details["phone"]})  # fmt: skip
-    before = AppointmentModel.get(confirmation)
     render_notice(used, confirmation, old=before)
     send(used, "DELETE", path, headers=wrong)
     send(used, "DELETE", path, headers=right)

@@ -17,10 +17,14 @@ from infra import REPO_ROOT
 from infra.layers import notice_layer
 from infra.local.template import (
     TEMPLATE_PATH,
+    References,
     function_specs,
     load_template,
+    parameter_defaults,
+    resolve,
     resources_of_type,
 )
+from infra.tools import upload_assets
 from tests.helpers import as_list, load_function, policy_statements
 
 RUNTIME = "python3.12"
@@ -385,3 +389,128 @@ def test_api_gateways_own_errors_keep_the_error_contract(template: dict[str, Any
     for response in responses.values():
         body = json.loads(response["ResponseTemplates"]["application/json"])
         assert set(body) == {"error", "message"}
+
+
+# ------------------------------------------------------------------------------- edge
+
+
+def _distribution_config(template: dict[str, Any]) -> dict[str, Any]:
+    config: dict[str, Any] = template["Resources"]["Distribution"]["Properties"]
+    return config["DistributionConfig"]
+
+
+def _behaviours(template: dict[str, Any]) -> list[dict[str, Any]]:
+    config = _distribution_config(template)
+    return [config["DefaultCacheBehavior"], *config.get("CacheBehaviors", [])]
+
+
+def _site_references(template: dict[str, Any], domain: str, certificate: str) -> References:
+    references = References(conditions=dict(template["Conditions"]))
+    references.refs |= parameter_defaults(template)
+    references.refs |= {"SiteDomainName": domain, "SiteCertificateArn": certificate}
+    references.attributes[("Distribution", "DomainName")] = "d111111abcdef8.cloudfront.net"
+    return references
+
+
+CERTIFICATE = "arn:aws:acm:us-east-1:123456789012:certificate/0f3b8c52-5d4e-4b8e-9f7a-1c2d3e4f5a6b"
+
+
+def test_with_a_site_domain_viewers_need_tls_1_2_on_its_certificate(
+    template: dict[str, Any],
+) -> None:
+    # Given the stack deployed with a site domain and its certificate
+    references = _site_references(template, "appointments.example.gov", CERTIFICATE)
+    config = _distribution_config(template)
+    # Then the distribution answers for that name, with TLS 1.2 or later only
+    assert resolve(config["Aliases"], references) == ["appointments.example.gov"]
+    assert resolve(config["ViewerCertificate"], references) == {
+        "AcmCertificateArn": CERTIFICATE,
+        "SslSupportMethod": "sni-only",
+        "MinimumProtocolVersion": "TLSv1.2_2021",
+    }
+
+
+def test_without_a_site_domain_the_distribution_uses_its_own_name(
+    template: dict[str, Any],
+) -> None:
+    references = _site_references(template, "", "")
+    config = _distribution_config(template)
+    names = {key: config[key] for key in ("Aliases", "ViewerCertificate")}
+    resolved = resolve(names, references)
+    assert "Aliases" not in resolved  # Ref AWS::NoValue
+    assert resolved["ViewerCertificate"] == {"CloudFrontDefaultCertificate": True}
+
+
+@pytest.mark.parametrize(
+    ("domain", "url"),
+    [
+        ("appointments.example.gov", "https://appointments.example.gov"),
+        ("", "https://d111111abcdef8.cloudfront.net"),
+    ],
+)
+def test_emailed_links_start_with_the_site_url(
+    template: dict[str, Any], functions: dict[str, dict[str, Any]], domain: str, url: str
+) -> None:
+    references = _site_references(template, domain, CERTIFICATE if domain else "")
+    variables = functions["RenderNoticesFunction"]["Properties"]["Environment"]["Variables"]
+    assert resolve(variables["PUBLIC_SITE_URL"], references) == url
+    assert resolve(template["Outputs"]["SiteUrl"]["Value"], references) == url
+
+
+def test_every_behaviour_redirects_to_https_and_adds_the_security_headers(
+    template: dict[str, Any],
+) -> None:
+    policies = {
+        (behaviour["ViewerProtocolPolicy"], behaviour["ResponseHeadersPolicyId"]["Ref"])
+        for behaviour in _behaviours(template)
+    }
+    assert policies == {("redirect-to-https", "SiteResponseHeadersPolicy")}
+    config = template["Resources"]["SiteResponseHeadersPolicy"]["Properties"]
+    security = config["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]
+    assert all(header["Override"] is True for header in security.values())
+    assert security["StrictTransportSecurity"]["AccessControlMaxAgeSec"] >= 63072000
+    assert security["FrameOptions"]["FrameOption"] == "DENY"
+    directives = security["ContentSecurityPolicy"]["ContentSecurityPolicy"].split("; ")
+    assert "default-src 'self'" in directives
+    assert "frame-ancestors 'none'" in directives
+    assert not any("unsafe" in directive for directive in directives)
+
+
+def test_the_assets_bucket_is_private_and_read_only_by_the_distribution(
+    template: dict[str, Any],
+) -> None:
+    bucket = template["Resources"]["AssetsBucket"]["Properties"]
+    assert all(bucket["PublicAccessBlockConfiguration"].values())
+    assert bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert "WebsiteConfiguration" not in bucket
+    policy = template["Resources"]["AssetsBucketPolicy"]["Properties"]["PolicyDocument"]
+    allowed = [s for s in policy["Statement"] if s["Effect"] == "Allow"]
+    assert {s["Principal"]["Service"] for s in allowed} == {"cloudfront.amazonaws.com"}
+    assert {str(s["Action"]) for s in allowed} == {"s3:GetObject", "s3:ListBucket"}
+    for statement in allowed:
+        source = statement["Condition"]["StringEquals"]["AWS:SourceArn"]["Fn::Sub"]
+        assert source.endswith(":distribution/${Distribution}")
+
+
+def test_the_distribution_reads_the_bucket_signed_and_the_api_over_tls_1_2(
+    template: dict[str, Any],
+) -> None:
+    origins = {origin["Id"]: origin for origin in _distribution_config(template)["Origins"]}
+    control = template["Resources"]["AssetsOriginAccessControl"]["Properties"]
+    assert control["OriginAccessControlConfig"]["SigningBehavior"] == "always"
+    assert origins["Assets"]["OriginAccessControlId"] == {
+        "Fn::GetAtt": ["AssetsOriginAccessControl", "Id"]
+    }
+    assert origins["Api"]["CustomOriginConfig"] == {
+        "OriginProtocolPolicy": "https-only",
+        "OriginSSLProtocols": ["TLSv1.2"],
+    }
+
+
+def test_the_assets_behaviour_serves_what_make_deploy_uploads(template: dict[str, Any]) -> None:
+    (assets,) = _distribution_config(template)["CacheBehaviors"]
+    assert assets["PathPattern"] == "/" + upload_assets.KEY_PREFIX + "*"
+    assert assets["AllowedMethods"] == ["GET", "HEAD"]
+    outputs = template["Outputs"]
+    assert outputs[upload_assets.BUCKET_OUTPUT]["Value"] == {"Ref": "AssetsBucket"}
+    assert outputs[upload_assets.DISTRIBUTION_OUTPUT]["Value"] == {"Ref": "Distribution"}

@@ -34,7 +34,8 @@ class Settings(BaseSettings):
     notice_url_seconds: int = Field(default=300, alias="NOTICE_URL_SECONDS", ge=10, le=3600)
     # How long the download link in an e-mail works.
     notice_link_days: int = Field(default=7, alias="NOTICE_LINK_DAYS", ge=1, le=90)
-    public_api_url: str = Field(default="http://127.0.0.1:3000", alias="PUBLIC_API_URL")
+    # The site's address (the distribution's, which also serves the API): e-mailed links use it.
+    public_site_url: str = Field(default="http://127.0.0.1:3000", alias="PUBLIC_SITE_URL")
     sender_address: str = Field(default="notices@example.gov", alias="SENDER_ADDRESS")
     office_cache_seconds: int = Field(default=300, alias="OFFICE_CACHE_SECONDS", ge=0)
 
@@ -42,3 +43,9 @@ class Settings(BaseSettings):
 @lru_cache(maxsize=1)
 def settings() -> Settings:
     return Settings()
+
+
+def public_site_url() -> str:
+    """The base URL of the public web site (its pages are served by the same API), without a
+    trailing slash: where links in e-mails lead."""
+    return settings().public_site_url.rstrip("/")

@@ -53,6 +53,21 @@ class LinkInvalid(AppointmentError):
     code = "link_invalid"
 
 
+class ResetLinkInvalid(AppointmentError):
+    """A link to set a new PIN that the service did not make (tampered with or malformed)."""
+
+    status = HTTPStatus.FORBIDDEN
+    code = "reset_link_invalid"
+
+
+class ResetLinkGone(AppointmentError):
+    """A link to set a new PIN that has expired, was used, was replaced by a newer one, or
+    whose appointment is no longer active."""
+
+    status = HTTPStatus.GONE
+    code = "reset_link_gone"
+
+
 class NotFound(AppointmentError):
     status = HTTPStatus.NOT_FOUND
     code = "not_found"

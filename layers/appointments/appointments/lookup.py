@@ -2,9 +2,10 @@
 
 The caller learns nothing: every lookup gets the same answer whether or not anything matched,
 and the handler answers after the same minimum time either way. A match only re-sends the
-notice to the contact details already on file (the notice renderer watches
-`notice_requested_at` on the appointments stream), at most `lookups_per_hour` times an hour,
-so the endpoint cannot be used to learn who has an appointment or to flood someone's inbox.
+notice, with a link to set a new PIN (pin_reset.py), to the e-mail address already on file
+(the notice renderer watches `notice_requested_at` on the appointments stream), at most
+`lookups_per_hour` times an hour, so lookups cannot be used to learn who has an appointment,
+to take one over, or to flood someone's inbox.
 
 Every lookup, matching or not, sends the same requests to the same items: conditional updates
 of the applicant's guard item, whose conditions are the match (phone, upcoming appointment,
@@ -48,7 +49,8 @@ def request_notice_quietly(name: str, date_of_birth: date, phone: str, *, now: d
 
 
 def request_notice(name: str, date_of_birth: date, phone: str, *, now: datetime) -> bool:
-    """Ask for the notice of the applicant's active appointment to be sent again.
+    """Ask for the notice of the applicant's active appointment to be sent again, with a
+    link to set a new PIN: both requests in the one conditional update a miss sends too.
 
     Returns whether a notice was requested; the API never tells the caller.
     """
@@ -60,7 +62,10 @@ def request_notice(name: str, date_of_birth: date, phone: str, *, now: datetime)
     )
     return _update_if(
         AppointmentModel(confirmation_number),
-        actions=[AppointmentModel.notice_requested_at.set(now)],
+        actions=[
+            AppointmentModel.notice_requested_at.set(now),
+            AppointmentModel.pin_reset_requested_at.set(now),
+        ],
         condition=AppointmentModel.status.is_in(*ACTIVE_STATUSES),
     )
 

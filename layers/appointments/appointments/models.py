@@ -150,6 +150,8 @@ class AppointmentModel(Model):
     pin_failures = NumberAttribute(default=0)
     locked_until = UTCDateTimeAttribute(null=True)
     notice_requested_at = UTCDateTimeAttribute(null=True)
+    # When a lookup last asked for a link to set a new PIN (pin_reset.py); removed when used.
+    pin_reset_requested_at = UTCDateTimeAttribute(null=True)
     # The newest rendered notice: its version (the appointment's updated_at) and S3 key.
     notice_version = UnicodeAttribute(null=True)
     notice_key = UnicodeAttribute(null=True)

@@ -18,9 +18,9 @@ import boto3
 from botocore.config import Config
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
-from appointments import access
+from appointments import access, pin_reset
 from appointments.codes import digest
-from appointments.config import settings
+from appointments.config import public_site_url, settings
 from appointments.errors import LinkInvalid, NotFound
 from appointments.links import make_token, read_token
 from appointments.models import AppointmentModel
@@ -166,9 +166,12 @@ def _ses() -> Any:
     return boto3.client("ses")
 
 
-def mail_notice(appointment: AppointmentModel, notice: NoticeFile, now: datetime) -> bool:
+def mail_notice(
+    appointment: AppointmentModel, notice: NoticeFile, now: datetime, *, with_pin_reset: bool
+) -> bool:
     """E-mail the notice's download link to the address on file, once per notice version and
-    notice request. Returns whether a mail was sent.
+    notice request; `with_pin_reset`: with the link to set a new PIN that a lookup asked for
+    (while it works). Returns whether a mail was sent.
 
     The mail is marked as sent only after SES accepted it: a failure or a timeout anywhere
     before the mark leaves the mail to the retry of the stream record, so it may go out twice
@@ -189,7 +192,7 @@ def mail_notice(appointment: AppointmentModel, notice: NoticeFile, now: datetime
     if mailed.mailed_key == mail_key:
         return False  # this record was handled already
     valid_for = timedelta(days=settings().notice_link_days)
-    link = f"{settings().public_api_url.rstrip('/')}/notices/" + make_token(
+    link = f"{public_site_url()}/notices/" + make_token(
         appointment.confirmation_number, notice.version, now, valid_for
     )
     mail = render_mail(
@@ -197,6 +200,8 @@ def mail_notice(appointment: AppointmentModel, notice: NoticeFile, now: datetime
         catalogue.get(appointment.office_id),
         link,
         settings().notice_link_days,
+        pin_reset_link=pin_reset.reset_link(appointment, now) if with_pin_reset else None,
+        pin_reset_minutes=pin_reset.LINK_MINUTES,
     )
     _ses().send_email(
         Source=settings().sender_address,
@@ -242,8 +247,8 @@ def follow_change(
 ) -> NoticeWork:
     """Keep the notices in step with one change of an appointment item (the table stream's
     images): a new version gets a new notice, mailed; a lost notice asked for again is the
-    current one mailed again (rendered if there is none yet); a purged appointment loses its
-    notices. Any other change leaves them as they are."""
+    current one mailed again (rendered if there is none yet), with the link to set a new PIN;
+    a purged appointment loses its notices. Any other change leaves them as they are."""
     old = AppointmentModel.from_raw_data(old_image) if old_image else None
     if not new_image:
         return NoticeWork(deleted=delete_notices(old.confirmation_number)) if old else NoticeWork()
@@ -258,4 +263,5 @@ def follow_change(
     rendered = notice is None
     if notice is None:
         notice = render_notice(appointment)
-    return NoticeWork(rendered=rendered, mailed=mail_notice(appointment, notice, now))
+    mailed = mail_notice(appointment, notice, now, with_pin_reset=requested)
+    return NoticeWork(rendered=rendered, mailed=mailed)

@@ -96,8 +96,11 @@ def _environment(language: str) -> Environment:
     return environment
 
 
-def _qr_svg(confirmation_number: str) -> str:
-    svg: str = segno.make(confirmation_number, error="m").svg_inline(scale=4, omitsize=True)
+def _qr_svg(confirmation_number: str, alternative_text: str) -> str:
+    """The code as inline SVG; its <title> is what a screen reader says for it in the PDF."""
+    svg: str = segno.make(confirmation_number, error="m").svg_inline(
+        scale=4, omitsize=True, title=alternative_text
+    )
     return svg
 
 
@@ -121,7 +124,10 @@ def notice_for(data: NoticeInput, office: Office) -> Notice:
         time_text=time_text(local_start, language),
         office_name=office.name,
         address_lines=[address.street, city_line, address.country],
-        qr_svg=_qr_svg(data.confirmation_number),
+        qr_svg=_qr_svg(
+            data.confirmation_number,
+            f"{gettext('Confirmation number')} {data.confirmation_number}",
+        ),
     )
 
 
@@ -131,10 +137,13 @@ def render_html(data: NoticeInput, office: Office) -> str:
 
 
 def render_pdf(html: str) -> bytes:
-    """The notice as PDF (WeasyPrint; fonts from the system's Noto families)."""
+    """The notice as a tagged PDF/UA-1 document (WeasyPrint; fonts from the system's Noto
+    families): a screen reader reads it in reading order, in the language of <html lang>,
+    under the title of <title>."""
     import weasyprint  # noqa: PLC0415 - heavy (pango, cairo): only the renderer loads it
 
-    pdf: bytes = weasyprint.HTML(string=html, base_url=str(templates_dir())).write_pdf()
+    document = weasyprint.HTML(string=html, base_url=str(templates_dir()))
+    pdf: bytes = document.write_pdf(pdf_variant="pdf/ua-1")
     return pdf
 
 
@@ -151,6 +160,8 @@ class Mail:
     confirmation_number: str
     link: str
     link_days: int
+    pin_reset_link: str | None
+    pin_reset_minutes: int
 
 
 @dataclass(frozen=True)
@@ -160,8 +171,17 @@ class RenderedMail:
     text: str
 
 
-def render_mail(data: NoticeInput, office: Office, link: str, link_days: int) -> RenderedMail:
-    """The e-mail with the notice's download link, in the appointment's language."""
+def render_mail(
+    data: NoticeInput,
+    office: Office,
+    link: str,
+    link_days: int,
+    *,
+    pin_reset_link: str | None,
+    pin_reset_minutes: int,
+) -> RenderedMail:
+    """The e-mail with the notice's download link, in the appointment's language; with the
+    link to set a new PIN when one was asked for."""
     notice = notice_for(data, office)
     subject = _translations(notice.language).gettext(
         SUBJECTS.get(data.status, SUBJECTS[AppointmentStatus.BOOKED])
@@ -178,6 +198,8 @@ def render_mail(data: NoticeInput, office: Office, link: str, link_days: int) ->
         confirmation_number=notice.confirmation_number,
         link=link,
         link_days=link_days,
+        pin_reset_link=pin_reset_link,
+        pin_reset_minutes=pin_reset_minutes,
     )
     environment = _environment(notice.language)
     return RenderedMail(

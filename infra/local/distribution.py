@@ -1,0 +1,294 @@
+"""CloudFront on this machine: the template's distribution, in front of the local gateway.
+
+`make run` answers on its one port what the distribution answers on AWS, read from the
+template's `DistributionConfig` and its response headers policy:
+
+- a behaviour whose origin is the bucket `make deploy` fills (`infra/tools/upload_assets.py`)
+  serves what that tool uploads: the files `make assets` builds, with the same Content-Type and
+  Cache-Control; a missing object is S3's 404;
+- a behaviour whose origin is the Api's stage sends the request to the gateway, with the Host
+  header of the origin (AllViewerExceptHostHeader forwards every other header);
+- a method the behaviour does not allow is CloudFront's 403;
+- every answer gets the response headers policy's headers;
+- with `Compress`, and a cache policy that caches compressed objects, it gzips what CloudFront
+  does (a compressible type, 1,000 to 10,000,000 bytes, not encoded yet) for a viewer that
+  accepts gzip. CachingDisabled caches nothing, and CloudFront then compresses nothing: the
+  API's and the site's answers are compressed by API Gateway (`MinimumCompressionSize`).
+
+A property it does not play stops the start with its name. TLS (certificate, redirect to
+HTTPS), the names (`Aliases`) and the edge cache have no local counterpart and are ignored.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from infra.local.gateway import GatewayAnswer, Origin, accepted_codings, discard_body
+from infra.local.template import References, resolve, resources_of_type
+from infra.tools import upload_assets
+
+# Managed cache policies, and whether each caches compressed objects (edge compression needs it).
+CACHES_COMPRESSED = {
+    "658327ea-f89d-4fab-a63d-7e88639e58f6": True,  # CachingOptimized
+    "4135ea2d-6df8-44a3-9df3-4b5a84be39ad": False,  # CachingDisabled
+}
+ALL_VIEWER_EXCEPT_HOST_HEADER = "b689b0a8-53d0-40ab-baf2-68738e2966ac"  # origin request policy
+# Of the Content-Types CloudFront compresses, those a web site serves (its list adds streaming
+# manifests and older names of font and script types); and the sizes it compresses.
+COMPRESSIBLE = frozenset(
+    {
+        *("text/html", "text/css", "text/javascript", "text/plain", "text/csv", "text/xml"),
+        *("application/javascript", "application/json", "application/xml", "image/svg+xml"),
+        *("application/xhtml+xml", "application/rss+xml", "application/vnd.ms-fontobject"),
+        *("font/ttf", "font/otf", "font/eot", "font/opentype"),
+    }
+)
+COMPRESSIBLE_SIZE = range(1_000, 10_000_001)
+METHOD_REFUSED = GatewayAnswer(
+    HTTPStatus.FORBIDDEN,
+    {"Content-Type": "text/plain"},
+    b"This distribution is not configured to allow the HTTP request method that was used "
+    b"for this request.",
+)
+NO_SUCH_KEY = GatewayAnswer(
+    HTTPStatus.NOT_FOUND,
+    {"Content-Type": "application/xml"},
+    b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>NoSuchKey</Code>'
+    b"<Message>The specified key does not exist.</Message></Error>",
+)
+# Read only to be ignored: TLS, names, HTTP versions, the edge cache.
+_IGNORED = {"Enabled", "Comment", "HttpVersion", "IPV6Enabled", "Aliases", "ViewerCertificate"}
+_BEHAVIOUR_KEYS = {
+    "PathPattern",
+    "TargetOriginId",
+    "ViewerProtocolPolicy",
+    "AllowedMethods",
+    "CachedMethods",
+    "CachePolicyId",
+    "OriginRequestPolicyId",
+    "ResponseHeadersPolicyId",
+    "Compress",
+}
+_CONFIG_KEYS = {"Origins", "DefaultCacheBehavior", "CacheBehaviors"}
+_ORIGIN_KEYS = {
+    *("Id", "DomainName", "OriginPath"),
+    *("CustomOriginConfig", "S3OriginConfig", "OriginAccessControlId"),
+}
+
+
+@dataclass(frozen=True)
+class ApiOrigin:
+    host: str  # the Host header API Gateway gets
+
+
+@dataclass(frozen=True)
+class BucketOrigin:
+    """The assets bucket, as `make deploy` fills it: the built files under KEY_PREFIX."""
+
+    directory: Path
+
+    def get(self, path: str) -> GatewayAnswer:
+        key = unquote(path).removeprefix("/")
+        relative = key.removeprefix(upload_assets.KEY_PREFIX)
+        parts = relative.split("/")
+        if key == relative or any(part in ("", ".", "..") or "\\" in part for part in parts):
+            return NO_SUCH_KEY  # a key the upload never writes (no traversal out of the files)
+        file = self.directory / relative
+        if not file.is_file() or not file.resolve().is_relative_to(self.directory.resolve()):
+            return NO_SUCH_KEY
+        asset = upload_assets.asset(self.directory, file)
+        headers = {"Content-Type": asset.content_type, "Cache-Control": asset.cache_control}
+        return GatewayAnswer(HTTPStatus.OK, headers, file.read_bytes())
+
+
+@dataclass(frozen=True)
+class Behaviour:
+    path_pattern: str
+    pattern: re.Pattern[str]
+    origin: ApiOrigin | BucketOrigin
+    methods: frozenset[str]
+    compress: bool
+    headers: tuple[tuple[str, str, bool], ...]  # name, value, override
+
+
+class LocalDistribution:
+    def __init__(self, behaviours: list[Behaviour]) -> None:
+        self.behaviours = behaviours  # in CloudFront's order: the default behaviour last
+
+    def summary(self) -> str:
+        return ", ".join(
+            f"{b.path_pattern} -> "
+            + (str(b.origin.directory) if isinstance(b.origin, BucketOrigin) else "the API")
+            for b in self.behaviours
+        )
+
+    def answer(self, request: BaseHTTPRequestHandler, origin: Origin) -> GatewayAnswer:
+        path = urlsplit(request.path).path
+        behaviour = next(b for b in self.behaviours if b.pattern.fullmatch(path))
+        if request.command not in behaviour.methods:
+            discard_body(request)
+            answer = METHOD_REFUSED
+        elif isinstance(behaviour.origin, BucketOrigin):
+            discard_body(request)
+            answer = behaviour.origin.get(path)
+        else:
+            del request.headers["Host"]
+            request.headers["Host"] = behaviour.origin.host
+            answer = origin(request)
+        return _to_viewer(behaviour, request.headers.get("Accept-Encoding"), answer)
+
+
+def _to_viewer(
+    behaviour: Behaviour, accept_encoding: str | None, answer: GatewayAnswer
+) -> GatewayAnswer:
+    headers, body = dict(answer.headers), answer.body
+    media_type = (answer.header("Content-Type") or "").split(";")[0].strip().lower()
+    if (
+        behaviour.compress
+        and "gzip" in accepted_codings(accept_encoding)
+        and answer.header("Content-Encoding") is None
+        and media_type in COMPRESSIBLE
+        and len(body) in COMPRESSIBLE_SIZE
+    ):
+        headers["Content-Encoding"], body = "gzip", gzip.compress(body, mtime=0)
+    for name, value, override in behaviour.headers:
+        present = [key for key in headers if key.lower() == name.lower()]
+        if present and not override:
+            continue
+        for key in present:
+            del headers[key]
+        headers[name] = value
+    return GatewayAnswer(answer.status, headers, body)
+
+
+def _path_pattern(pattern: str | None) -> re.Pattern[str]:
+    """CloudFront's: * matches any characters (slashes too), ? one; case-sensitive. The
+    default behaviour (no pattern) takes every request."""
+    if pattern is None:
+        return re.compile(".*", re.DOTALL)
+    text = re.escape("/" + pattern.removeprefix("/")).replace(r"\*", ".*").replace(r"\?", ".")
+    return re.compile(text, re.DOTALL)
+
+
+def _refuse_unplayed(where: str, properties: Mapping[str, Any], known: set[str]) -> None:
+    if unplayed := sorted(set(properties) - known):
+        raise ValueError(f"{where}: {', '.join(unplayed)} not played locally")
+
+
+def _security_headers(policy: Mapping[str, Any]) -> tuple[tuple[str, str, bool], ...]:
+    config = policy["Properties"]["ResponseHeadersPolicyConfig"]
+    _refuse_unplayed(
+        "ResponseHeadersPolicyConfig", config, {"Name", "Comment", "SecurityHeadersConfig"}
+    )
+    security = dict(config.get("SecurityHeadersConfig", {}))
+    headers = []
+    if hsts := security.pop("StrictTransportSecurity", None):
+        value = f"max-age={hsts['AccessControlMaxAgeSec']}"
+        value += "; includeSubDomains" * bool(hsts.get("IncludeSubdomains"))
+        value += "; preload" * bool(hsts.get("Preload"))
+        headers.append(("Strict-Transport-Security", value, hsts["Override"]))
+    if options := security.pop("ContentTypeOptions", None):
+        headers.append(("X-Content-Type-Options", "nosniff", options["Override"]))
+    if frame := security.pop("FrameOptions", None):
+        headers.append(("X-Frame-Options", frame["FrameOption"], frame["Override"]))
+    if referrer := security.pop("ReferrerPolicy", None):
+        headers.append(("Referrer-Policy", referrer["ReferrerPolicy"], referrer["Override"]))
+    if csp := security.pop("ContentSecurityPolicy", None):
+        headers.append(("Content-Security-Policy", csp["ContentSecurityPolicy"], csp["Override"]))
+    _refuse_unplayed("SecurityHeadersConfig", security, set())
+    return tuple((name, str(value), bool(override)) for name, value, override in headers)
+
+
+def _origins(
+    template: dict[str, Any], references: References, config: Mapping[str, Any], assets_dir: Path
+) -> dict[str, ApiOrigin | BucketOrigin]:
+    """Each origin is the Api's stage or the bucket `make deploy` fills; nothing else is local."""
+    region = references.ref("AWS::Region")
+    apis = {
+        f"{references.ref(api)}.execute-api.{region}.amazonaws.com": resolve(
+            resource["Properties"].get("StageName"), references
+        )
+        for api, resource in resources_of_type(template, "AWS::Serverless::Api").items()
+    }
+    output = template.get("Outputs", {}).get(upload_assets.BUCKET_OUTPUT, {})
+    filled = resolve(output.get("Value"), references)
+    buckets = {
+        references.get_att(bucket, "RegionalDomainName"): bucket
+        for bucket in resources_of_type(template, "AWS::S3::Bucket")
+        if references.ref(bucket) == filled
+    }
+    origins: dict[str, ApiOrigin | BucketOrigin] = {}
+    for origin in config["Origins"]:
+        where, domain, path = (
+            f"origin {origin['Id']}",
+            origin["DomainName"],
+            origin.get("OriginPath"),
+        )
+        _refuse_unplayed(where, origin, _ORIGIN_KEYS)
+        if domain in apis and path == f"/{apis[domain]}":
+            origins[origin["Id"]] = ApiOrigin(host=domain)
+        elif domain in buckets and not path:
+            origins[origin["Id"]] = BucketOrigin(assets_dir)
+        else:
+            raise ValueError(
+                f"{where}: only the Api's stage and the bucket of the "
+                f"{upload_assets.BUCKET_OUTPUT} output are played locally"
+            )
+    return origins
+
+
+def distribution_from(
+    template: dict[str, Any],
+    references: References,
+    assets_dir: Path = upload_assets.ASSETS_DIR,
+) -> LocalDistribution | None:
+    """The template's distribution (one at most), as the local stack plays it; the assets
+    bucket holds what `make deploy` would upload from assets_dir."""
+    distributions = resources_of_type(template, "AWS::CloudFront::Distribution")
+    if not distributions:
+        return None
+    (resource,) = distributions.values()
+    config = resolve(resource["Properties"]["DistributionConfig"], references)
+    _refuse_unplayed("DistributionConfig", config, _IGNORED | _CONFIG_KEYS)
+    origins = _origins(template, references, config, assets_dir)
+    policies = {
+        references.ref(logical_id): policy
+        for logical_id, policy in resources_of_type(
+            template, "AWS::CloudFront::ResponseHeadersPolicy"
+        ).items()
+    }
+    behaviours = []
+    for properties in [*config.get("CacheBehaviors", []), config["DefaultCacheBehavior"]]:
+        where = f"behaviour {properties.get('PathPattern', 'default')}"
+        _refuse_unplayed(where, properties, _BEHAVIOUR_KEYS)
+        origin = origins[properties["TargetOriginId"]]
+        cache_policy = properties.get("CachePolicyId")
+        request_policy = properties.get("OriginRequestPolicyId")
+        if cache_policy not in CACHES_COMPRESSED:
+            raise ValueError(f"{where}: cache policy {cache_policy} not played locally")
+        if isinstance(origin, ApiOrigin) and request_policy != ALL_VIEWER_EXCEPT_HOST_HEADER:
+            raise ValueError(f"{where}: origin request policy {request_policy} not played locally")
+        headers_policy = properties.get("ResponseHeadersPolicyId")
+        if headers_policy is not None and headers_policy not in policies:
+            raise ValueError(f"{where}: response headers policy {headers_policy} not played")
+        behaviours.append(
+            Behaviour(
+                path_pattern=properties.get("PathPattern", "default"),
+                pattern=_path_pattern(properties.get("PathPattern")),
+                origin=origin,
+                methods=frozenset(properties.get("AllowedMethods", ["GET", "HEAD"])),
+                compress=bool(properties.get("Compress")) and CACHES_COMPRESSED[cache_policy],
+                headers=()
+                if headers_policy is None
+                else _security_headers(policies[headers_policy]),
+            )
+        )
+    return LocalDistribution(behaviours)

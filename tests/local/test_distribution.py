@@ -1,0 +1,251 @@
+"""The local distribution: the template's CloudFront behaviours in front of the local gateway."""
+
+from __future__ import annotations
+
+import copy
+import http.client
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from infra.local.distribution import distribution_from
+from infra.local.gateway import LocalGateway, gateway_responses_from, routes_from
+from infra.local.lambda_runtime import Invocation
+from infra.local.template import References, function_specs, load_template, parameter_defaults
+from infra.tools.upload_assets import CACHE_CONTROL
+from tests.helpers import REPO_ROOT
+
+TEMPLATE = load_template()
+API_HOST = "test-Api.execute-api.us-east-1.amazonaws.com"
+STYLE = b"body{margin:0}" + b".usa-banner{padding:0}" * 200  # over CloudFront's 1,000 bytes
+
+
+def local_references(template: dict[str, Any]) -> References:
+    """What the local stack's Ref and GetAtt give, without its engines (names are arbitrary)."""
+    references = References(conditions=dict(template.get("Conditions", {})))
+    references.refs.update(parameter_defaults(template))
+    for logical_id in template["Resources"]:
+        references.refs.setdefault(logical_id, f"test-{logical_id}")
+    references.attributes[("AssetsBucket", "RegionalDomainName")] = (
+        "test-assetsbucket.s3.us-east-1.amazonaws.com"
+    )
+    references.attributes[("AssetsOriginAccessControl", "Id")] = "test-oac"
+    return references
+
+
+class Recorder:
+    """A function answering every API event with `result`, keeping the events."""
+
+    def __init__(self, result: dict[str, Any]) -> None:
+        self.events: list[dict[str, Any]] = []
+        self.result = result
+
+    def __call__(self, function: str, event: dict[str, Any]) -> Invocation:
+        self.events.append(event)
+        return Invocation(True, self.result, 1.0)
+
+
+@pytest.fixture
+def assets(tmp_path: Path) -> Path:
+    """What `make assets` builds, and a file beside it that must never be served."""
+    built = tmp_path / "site-assets"
+    (built / "img").mkdir(parents=True)
+    (built / "site.css").write_bytes(STYLE)
+    (built / "img" / "close.svg").write_text("<svg/>")
+    (tmp_path / "secret.css").write_text("not an asset")
+    return built
+
+
+@contextmanager
+def serve(recorder: Recorder, assets: Path, *, api_compresses: bool = True) -> Iterator[str]:
+    """The template's gateway behind its distribution (without the Api's own compression, if
+    api_compresses is false)."""
+    template = TEMPLATE
+    distribution = distribution_from(template, local_references(template), assets)
+    assert distribution is not None
+    api = template["Resources"]["Api"]["Properties"]
+    gateway = LocalGateway(
+        routes_from(function_specs(template, REPO_ROOT)),
+        recorder,
+        responses=gateway_responses_from(api),
+        minimum_compression_size=api["MinimumCompressionSize"] if api_compresses else None,
+        front=distribution.answer,
+    )
+    server = gateway.server("127.0.0.1", 0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def recorder() -> Recorder:
+    return Recorder({"statusCode": 200, "headers": {}, "body": json.dumps({"offices": []})})
+
+
+@pytest.fixture
+def site(recorder: Recorder, assets: Path) -> Iterator[str]:
+    with serve(recorder, assets) as url:
+        yield url
+
+
+def raw_get(url: str, path: str, method: str = "GET") -> http.client.HTTPResponse:
+    """The path sent as it is (httpx would resolve dot segments)."""
+    host, port = url.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=10)
+    connection.request(method, path, headers={"Accept-Encoding": "identity"})
+    response = connection.getresponse()
+    response.read()
+    connection.close()
+    return response
+
+
+def test_an_asset_is_served_with_the_uploads_content_type_and_cache_control(site: str) -> None:
+    response = httpx.get(f"{site}/assets/img/close.svg", headers={"Accept-Encoding": "identity"})
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "image/svg+xml"
+    assert response.headers["Cache-Control"] == CACHE_CONTROL
+    assert response.content == b"<svg/>"
+
+
+@pytest.mark.parametrize(
+    ("accept_encoding", "encoding"), [("gzip, deflate, br", "gzip"), ("identity", None)]
+)
+def test_an_asset_is_gzipped_only_for_a_viewer_that_accepts_gzip(
+    site: str, accept_encoding: str, encoding: str | None
+) -> None:
+    response = httpx.get(f"{site}/assets/site.css", headers={"Accept-Encoding": accept_encoding})
+    assert response.headers.get("Content-Encoding") == encoding
+    assert response.content == STYLE  # httpx decodes what is encoded
+
+
+def test_an_asset_below_a_thousand_bytes_is_not_compressed(site: str) -> None:
+    response = httpx.get(f"{site}/assets/img/close.svg", headers={"Accept-Encoding": "gzip"})
+    assert "Content-Encoding" not in response.headers
+
+
+def test_a_missing_asset_is_s3s_404(site: str, recorder: Recorder) -> None:
+    response = httpx.get(f"{site}/assets/nothing.css")
+    assert response.status_code == 404
+    assert b"NoSuchKey" in response.content
+    assert recorder.events == []  # the API never saw it
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/assets/../secret.css",
+        "/assets/%2e%2e/secret.css",
+        "/assets/img/../../secret.css",
+        "/assets/..%2fsecret.css",
+        "/assets/..%5csecret.css",
+        "/assets//etc/passwd",
+    ],
+)
+def test_a_path_out_of_the_assets_is_not_served(site: str, path: str) -> None:
+    response = raw_get(site, path)
+    assert response.status == 404
+
+
+@pytest.mark.parametrize(("method", "status"), [("HEAD", 200), ("POST", 403), ("DELETE", 403)])
+def test_the_assets_answer_get_and_head_only(site: str, method: str, status: int) -> None:
+    response = raw_get(site, "/assets/site.css", method)
+    assert response.status == status
+
+
+def test_an_api_answer_carries_the_response_headers_policy(
+    assets: Path,
+) -> None:
+    # Given a function that sets its own, weaker frame option
+    recorder = Recorder({"statusCode": 200, "headers": {"X-Frame-Options": "SAMEORIGIN"}})
+    with serve(recorder, assets) as url:
+        # When the API is called through the distribution
+        response = httpx.get(f"{url}/offices", params={"zip": "96813"})
+    # Then the answer has the policy's headers, which override the function's
+    policy = TEMPLATE["Resources"]["SiteResponseHeadersPolicy"]["Properties"]
+    csp = policy["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]["ContentSecurityPolicy"]
+    assert response.headers["Content-Security-Policy"] == csp["ContentSecurityPolicy"]
+    assert response.headers["Strict-Transport-Security"] == "max-age=63072000; includeSubDomains"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+
+
+def test_an_asset_carries_the_response_headers_policy(site: str) -> None:
+    response = httpx.get(f"{site}/assets/site.css")
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+
+
+def test_the_api_gets_every_viewer_header_but_the_host(site: str, recorder: Recorder) -> None:
+    httpx.get(f"{site}/offices", params={"zip": "96813"}, headers={"X-Appointment-Pin": "1"})
+    (event,) = recorder.events
+    assert event["headers"]["Host"] == API_HOST
+    assert event["headers"]["X-Appointment-Pin"] == "1"
+
+
+@pytest.mark.parametrize(("size", "encoding"), [(5000, "gzip"), (100, None)])
+def test_api_answers_are_compressed_by_api_gateway_from_the_minimum_size(
+    assets: Path, size: int, encoding: str | None
+) -> None:
+    # Given a function answering a JSON body of that size
+    body = json.dumps({"offices": "x" * size})
+    recorder = Recorder(
+        {"statusCode": 200, "headers": {"Content-Type": "application/json"}, "body": body}
+    )
+    with serve(recorder, assets) as url:
+        # When a client that accepts gzip calls the API through the distribution
+        response = httpx.get(f"{url}/offices", headers={"Accept-Encoding": "gzip"})
+    # Then API Gateway compressed it from MinimumCompressionSize on, once
+    assert response.headers.get("Content-Encoding") == encoding
+    assert response.json() == json.loads(body)
+
+
+def test_cloudfront_compresses_no_api_answer_as_it_caches_none(assets: Path) -> None:
+    # Given a function answering a large JSON body, and an Api that does not compress
+    body = json.dumps({"offices": "x" * 5000})
+    recorder = Recorder(
+        {"statusCode": 200, "headers": {"Content-Type": "application/json"}, "body": body}
+    )
+    with serve(recorder, assets, api_compresses=False) as url:
+        # When a client that accepts gzip calls the API through the distribution
+        response = httpx.get(f"{url}/offices", headers={"Accept-Encoding": "gzip"})
+    # Then it arrives as the function gave it (the default behaviour is CachingDisabled)
+    assert "Content-Encoding" not in response.headers
+    assert response.text == body
+
+
+def test_a_method_cloudfront_does_not_forward_is_refused_before_the_api(
+    site: str, recorder: Recorder
+) -> None:
+    response = raw_get(site, "/appointments", "TRACE")
+    assert response.status == 403
+    assert response.getheader("Content-Type") == "text/plain"  # CloudFront's, not the API's
+    assert recorder.events == []
+
+
+@pytest.mark.parametrize(
+    ("where", "added"),
+    [
+        ("DefaultCacheBehavior", {"FunctionAssociations": []}),
+        ("DistributionConfig", {"DefaultRootObject": "index.html"}),
+    ],
+)
+def test_a_distribution_property_not_played_stops_the_start(
+    where: str, added: dict[str, Any]
+) -> None:
+    # Given the template with a property of the distribution the stand-in does not play
+    template = copy.deepcopy(TEMPLATE)
+    config = template["Resources"]["Distribution"]["Properties"]["DistributionConfig"]
+    (config if where == "DistributionConfig" else config[where]).update(added)
+    # When it is read, Then the property is named
+    with pytest.raises(ValueError, match=next(iter(added))):
+        distribution_from(template, local_references(template), Path())
