@@ -79,10 +79,12 @@ def save_details(lang: str) -> Response[str]:
     now = datetime.now(UTC)
     draft = journey.read_draft(visit, now)
     _check_can_book(slot, service, draft, now)
-    typed, errors, values = journey.read_details(fields)
-    if typed is None:
-        return journey.details_page(visit, slot=slot, service=service, values=values, errors=errors)
-    journey.save_draft(visit, draft.with_details(slot, service, typed), now)
+    form = journey.read_details(fields, now.date())
+    if form.details is None:
+        return journey.details_page(
+            visit, slot=slot, service=service, values=form.values, errors=form.errors
+        )
+    journey.save_draft(visit, draft.with_details(slot, service, form.details), now)
     return visit.redirect("/book/check")
 
 

@@ -459,13 +459,13 @@ def test_a_times_form_sent_without_a_choice_asks_for_one(visitor: SiteVisitor) -
 
 BAD_DETAILS: list[tuple[dict[str, str], str, str]] = [
     ({"name": ""}, "name", "Enter your full name."),
-    ({"name": "x" * 201}, "name", "Enter your name as on your identity document"),
-    ({"dob-day": "30", "dob-month": "2"}, "dob", "Enter a real date of birth"),
-    ({"dob-year": "85"}, "dob", "Enter a real date of birth"),
-    ({"dob-year": "2999"}, "dob", "Enter a date of birth in the past"),
+    ({"name": "x" * 201}, "name", "Enter your name in 200 characters or fewer."),
+    ({"dob-day": "30", "dob-month": "2"}, "dob", "Enter a real date of birth."),
+    ({"dob-year": "85"}, "dob", "Enter the year with 4 digits, for example 1985."),
+    ({"dob-year": "2999"}, "dob", "Your date of birth must be in the past."),
     ({"dob-month": "", "dob-day": "", "dob-year": ""}, "dob", "Enter your date of birth."),
-    ({"phone": ""}, "phone", "Enter a phone number."),
-    ({"phone": "12345"}, "phone", "Enter a phone number we can call"),
+    ({"phone": ""}, "phone", "Enter your phone number."),
+    ({"phone": "12345"}, "phone", "Enter a phone number, like 202-555-0143."),
     ({"email": "maria@"}, "email", "Enter an e-mail address like name@example.com"),
     ({"language": "xx"}, "language", "Choose the language of your notice."),
 ]

@@ -13,7 +13,7 @@ import json
 import re
 import secrets
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, timedelta
 from http import HTTPStatus
 from typing import Any
@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 import phonenumbers
 from aws_lambda_powertools.event_handler import Response
-from pydantic import ValidationError
+from pydantic import EmailStr, TypeAdapter, ValidationError
 
 from appointments import codes
 from appointments.applicants import normalise_phone
@@ -42,6 +42,7 @@ from appointments.schemas import Applicant
 from appointments.services import CASE_SERVICES, check_service_allowed
 from appointments.site import security
 from appointments.site.calendar import next_month
+from appointments.site.fields import FieldError, read_date_of_birth, read_name, read_phone
 from appointments.site.i18n import LANGUAGE_NAMES, LANGUAGES, N_
 from appointments.site.pages import Visit
 from appointments.slots import SlotId
@@ -311,92 +312,70 @@ def where_page(
 
 # ------------------------------------------------------------------------ the details form
 
-DETAILS_FIELDS = {
-    "name": "name",
-    "dob": "dob-month",
-    "phone": "phone",
-    "email": "email",
-    "language": "language",
-}
 DETAILS_INPUTS = ("name", "dob-month", "dob-day", "dob-year", "phone", "email", "language")
-
-_MISSING = {
-    "name": N_("Enter your full name."),
-    "dob": N_("Enter your date of birth."),
-    "phone": N_("Enter a phone number."),
+_WRONG_EMAIL = N_("Enter an e-mail address like name@example.com, or leave it empty.")
+_WRONG_LANGUAGE = N_("Choose the language of your notice.")
+# A field the API's rules (schemas.Applicant) refuse: the form's field, and what to correct.
+_API_REFUSALS = {
+    "name": ("name", FieldError(N_("Enter your name in 200 characters or fewer."), "name")),
+    "dateOfBirth": ("dob", FieldError(N_("Enter a real date of birth."), "dob-day")),
+    "phone": ("phone", FieldError(N_("Enter a phone number, like 202-555-0143."), "phone")),
+    "email": ("email", FieldError(_WRONG_EMAIL, "email")),
 }
-_INVALID = {
-    "name": N_("Enter your name as on your identity document, in up to 200 characters."),
-    "dob": N_("Enter a real date of birth: the month, the day and the year in 4 digits."),
-    "dob_range": N_("Enter a date of birth in the past, and not before 1900."),
-    "phone": N_(
-        "Enter a phone number we can call, like 202-555-0143, or with its country code, "
-        "like +52 55 1234 5678."
-    ),
-    "email": N_("Enter an e-mail address like name@example.com, or leave it empty."),
-    "language": N_("Choose the language of your notice."),
-}
-_API_FIELDS = {"name": "name", "dateOfBirth": "dob", "phone": "phone", "email": "email"}
+_EMAIL = TypeAdapter(EmailStr)
 
 
-def _date_of_birth(values: Mapping[str, str]) -> tuple[str | None, str | None]:
-    """The typed date of birth as YYYY-MM-DD, or the message saying what is wrong."""
-    month, day, year = (values[f"dob-{part}"] for part in ("month", "day", "year"))
-    if not (month or day or year):
-        return None, _MISSING["dob"]
-    if not (month.isdigit() and day.isdigit() and year.isdigit() and len(year) == 4):
-        return None, _INVALID["dob"]
-    try:
-        return date(int(year), int(month), int(day)).isoformat(), None
-    except ValueError:
-        return None, _INVALID["dob"]
+@dataclass(frozen=True)
+class DetailsForm:
+    """The details form as sent: what was typed (to show again), and the details or the
+    errors (by field: "name", "dob", "phone", "email", "language")."""
+
+    values: dict[str, str]
+    errors: dict[str, FieldError] = field(default_factory=dict)
+    details: Details | None = None
 
 
-def read_details(
-    fields: Mapping[str, str],
-) -> tuple[Details | None, dict[str, str], dict[str, str]]:
-    """The details form as typed: the details if valid, else the untranslated message of each
-    wrong field; and the values to show again. The rules are the API's (schemas.Applicant,
-    applicants.normalise_phone)."""
+def read_details(fields: Mapping[str, str], today: date) -> DetailsForm:
+    """The details form as typed, read by the site's field readers (the same messages as the
+    other forms) and then by the API's rules (schemas.Applicant), so the site accepts exactly
+    what the API does."""
     values = {name: fields.get(name, "").strip() for name in DETAILS_INPUTS}
-    errors: dict[str, str] = {}
-    for field in ("name", "phone"):
-        if not values[field]:
-            errors[field] = _MISSING[field]
-    date_of_birth, dob_error = _date_of_birth(values)
-    if dob_error:
-        errors["dob"] = dob_error
-    if values["language"] not in LANGUAGES:
-        errors["language"] = _INVALID["language"]
-    typed = {
-        "name": values["name"],
-        "dateOfBirth": date_of_birth or "",
-        "phone": values["phone"],
-        "email": values["email"] or None,
+    name = read_name(values["name"])
+    born = read_date_of_birth(values["dob-month"], values["dob-day"], values["dob-year"], today)
+    phone = read_phone(values["phone"])
+    errors = {
+        key: value
+        for key, value in (("name", name), ("dob", born), ("phone", phone))
+        if isinstance(value, FieldError)
     }
-    applicant: Applicant | None = None
+    if values["email"] and not _is_email(values["email"]):
+        errors["email"] = FieldError(_WRONG_EMAIL, "email")
+    if values["language"] not in LANGUAGES:
+        errors["language"] = FieldError(_WRONG_LANGUAGE, "language")
+    if errors:
+        return DetailsForm(values, errors)
+    typed = {"name": name, "dateOfBirth": born, "phone": phone, "email": values["email"] or None}
     try:
         applicant = Applicant.model_validate(typed)
     except ValidationError as invalid:
-        for error in invalid.errors():
-            field = _API_FIELDS[str(error["loc"][0])]
-            errors.setdefault(field, _INVALID["dob_range" if field == "dob" else field])
-    phone = None
-    if applicant is not None and "phone" not in errors:
-        try:
-            phone = normalise_phone(applicant.phone)
-        except InvalidRequest:
-            errors["phone"] = _INVALID["phone"]
-    if errors or applicant is None or phone is None:
-        return None, errors, values
+        refused = (_API_REFUSALS[str(error["loc"][0])] for error in invalid.errors())
+        return DetailsForm(values, dict(refused))
     details = Details(
         name=applicant.name,
         date_of_birth=applicant.date_of_birth,
-        phone=phone,
+        phone=normalise_phone(applicant.phone),
         email=applicant.email,
         language=values["language"],
     )
-    return details, {}, values
+    return DetailsForm(values, details=details)
+
+
+def _is_email(typed: str) -> bool:
+    try:
+        _EMAIL.validate_python(typed)
+    except ValidationError:
+        return False
+    return True
 
 
 def details_values(draft: Draft, language: str) -> dict[str, str]:
@@ -425,11 +404,12 @@ def details_page(
     slot: SlotId,
     service: Service,
     values: Mapping[str, str],
-    errors: Mapping[str, str] | None = None,
+    errors: Mapping[str, FieldError] | None = None,
 ) -> Response[str]:
     """The "Your details" step for a chosen time; `errors` make it a 422."""
     office = catalogue.get(slot.office_id)
-    translated = _refused_fields(visit, errors)
+    wrong = errors or {}
+    translated = _refused_fields(visit, {key: error.message for key, error in wrong.items()})
     return visit.page(
         "book/details.html.j2",
         status=HTTPStatus.UNPROCESSABLE_ENTITY if translated else HTTPStatus.OK,
@@ -438,7 +418,7 @@ def details_page(
         steps=step_labels(visit),
         step=DETAILS,
         errors=translated,
-        fields=DETAILS_FIELDS,
+        focus={key: error.focus for key, error in wrong.items()},
         values=dict(values),
         office=office,
         service=service.value,
