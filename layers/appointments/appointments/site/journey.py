@@ -315,13 +315,7 @@ def where_page(
 DETAILS_INPUTS = ("name", "dob-month", "dob-day", "dob-year", "phone", "email", "language")
 _WRONG_EMAIL = N_("Enter an e-mail address like name@example.com, or leave it empty.")
 _WRONG_LANGUAGE = N_("Choose the language of your notice.")
-# A field the API's rules (schemas.Applicant) refuse: the form's field, and what to correct.
-_API_REFUSALS = {
-    "name": ("name", FieldError(N_("Enter your name in 200 characters or fewer."), "name")),
-    "dateOfBirth": ("dob", FieldError(N_("Enter a real date of birth."), "dob-day")),
-    "phone": ("phone", FieldError(N_("Enter a phone number, like 202-555-0143."), "phone")),
-    "email": ("email", FieldError(_WRONG_EMAIL, "email")),
-}
+# The API's rule for an e-mail address (schemas.Applicant's field)
 _EMAIL = TypeAdapter(EmailStr)
 
 
@@ -337,8 +331,7 @@ class DetailsForm:
 
 def read_details(fields: Mapping[str, str], today: date) -> DetailsForm:
     """The details form as typed, read by the site's field readers (the same messages as the
-    other forms) and then by the API's rules (schemas.Applicant), so the site accepts exactly
-    what the API does."""
+    other forms) and the API's rule for e-mail addresses, then made the API's Applicant."""
     values = {name: fields.get(name, "").strip() for name in DETAILS_INPUTS}
     name = read_name(values["name"])
     born = read_date_of_birth(values["dob-month"], values["dob-day"], values["dob-year"], today)
@@ -354,12 +347,10 @@ def read_details(fields: Mapping[str, str], today: date) -> DetailsForm:
         errors["language"] = FieldError(_WRONG_LANGUAGE, "language")
     if errors:
         return DetailsForm(values, errors)
-    typed = {"name": name, "dateOfBirth": born, "phone": phone, "email": values["email"] or None}
-    try:
-        applicant = Applicant.model_validate(typed)
-    except ValidationError as invalid:
-        refused = (_API_REFUSALS[str(error["loc"][0])] for error in invalid.errors())
-        return DetailsForm(values, dict(refused))
+    # What the readers accept, the API's rules accept too: a refusal here is a fault
+    applicant = Applicant.model_validate(
+        {"name": name, "dateOfBirth": born, "phone": phone, "email": values["email"] or None}
+    )
     details = Details(
         name=applicant.name,
         date_of_birth=applicant.date_of_birth,
