@@ -12,6 +12,7 @@ from appointments.offices import (
     ASYLUM_OFFICE,
     FIELD_OFFICE,
     OfficeMatch,
+    is_military_mail_zip,
     offices_for_country,
     offices_for_zip,
 )
@@ -102,6 +103,16 @@ def test_malformed_zip_is_invalid_request(zip_code: str) -> None:
 def test_unknown_zip_is_not_found() -> None:
     with pytest.raises(NotFound):
         offices_for_zip("00000")
+
+
+@pytest.mark.parametrize(
+    ("zip_code", "military"),
+    [("09012", True), ("34001", True), ("96201", True), ("96799", False), ("10001", False),
+     ("00000", False), ("1234", False)],
+)  # fmt: skip
+def test_apo_fpo_and_dpo_zip_codes_are_military_mail(zip_code: str, military: bool) -> None:
+    # APO/FPO/DPO (Europe, the Americas, the Pacific) but not American Samoa or New York
+    assert is_military_mail_zip(zip_code) is military
 
 
 # --- Countries -------------------------------------------------------------------------------

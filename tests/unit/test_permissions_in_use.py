@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from aws_lambda_powertools.utilities import parameters
@@ -100,9 +100,13 @@ def send(used: Used, method: str, path: str, **kwargs: Any) -> ApiResponse:
 def browse(used: Used, visitor: SiteVisitor, path: str, form: dict[str, str] | None = None) -> Page:
     """A page of the site, as a browser asks for it (a POST when `form` is given)."""
     method = "GET" if form is None else "POST"
+    route, _, query = path.partition("?")
     with recording() as requests:
-        page = visitor.get(path) if form is None else visitor.post(path, form)
-    used[function_serving(method, path)].update(requests)
+        if form is None:
+            page = visitor.get(route, query=dict(parse_qsl(query)) or None)
+        else:
+            page = visitor.post(route, form)
+    used[function_serving(method, route)].update(requests)
     assert page.status < 500, page.text
     return page
 
@@ -112,7 +116,35 @@ def drive_the_site(used: Used) -> None:
     visitor = SiteVisitor()
     for path in ("/", "/en", "/en/privacy", "/en/accessibility"):
         browse(used, visitor, path)
+    book_on_the_site(used, visitor)
     recover_on_the_site(used, visitor)
+
+
+def book_on_the_site(used: Used, visitor: SiteVisitor) -> None:
+    """Every step of booking, with a receipt number of a case (each step's refusals cost the
+    same requests as its success, or fewer)."""
+    browse(used, visitor, "/en/book")
+    browse(used, visitor, "/en/book/offices?zip=22209")
+    browse(used, visitor, "/en/book/case", {"receipt": "ZAR2612345678"})
+    browse(used, visitor, "/en/book/services?office=arlington-asylum")
+    office = "office=arlington-asylum&service=asylum"
+    days = browse(used, visitor, f"/en/book/days?{office}")
+    if "date=" not in days.html:  # the free days are next month's
+        month = max(re.findall(r"month=([\d-]+)", days.html))
+        days = browse(used, visitor, f"/en/book/days?{office}&month={month}")
+    day = re.findall(r"date=([\d-]+)", days.html)[0]
+    times = browse(used, visitor, f"/en/book/times?{office}&date={day}")
+    slot = re.findall(r'name="slot" value="([^"]+)"', times.html)[0]
+    details = {"slot": slot, "service": "asylum"}
+    browse(used, visitor, f"/en/book/details?slot={slot}&service=asylum")
+    browse(used, visitor, "/en/book/details", {**details, "name": ""})
+    person = {"name": "Ana Site", "dob-month": "3", "dob-day": "4", "dob-year": "1990",
+              "phone": "+12025550199", "language": "en"}  # fmt: skip
+    browse(used, visitor, "/en/book/details", {**details, **person})
+    browse(used, visitor, "/en/book/check")
+    assert browse(used, visitor, "/en/book/confirm", {}).status == 303
+    assert 'id="pin"' in browse(used, visitor, "/en/book/confirmation").html
+    assert 'id="pin"' not in browse(used, visitor, "/en/book/confirmation").html
 
 
 def recover_on_the_site(used: Used, visitor: SiteVisitor) -> None:

@@ -4,9 +4,20 @@ from __future__ import annotations
 
 import pytest
 
-from appointments.errors import CaseNotPendingHere, CaseNumberRequired, ServiceNotOffered
+from appointments.errors import (
+    CaseNotPendingHere,
+    CaseNumberRequired,
+    NotFound,
+    ServiceNotOffered,
+)
 from appointments.offices import Address, Office
-from appointments.services import Service, check_service_allowed, check_service_offered
+from appointments.services import (
+    Service,
+    case_pending_at,
+    check_service_allowed,
+    check_service_offered,
+    office_holding_case,
+)
 
 FIELD_OFFICE = Office(
     office_id="fairfax",
@@ -95,3 +106,44 @@ def test_catalogue_arlington_asylum_accepts_its_own_cases(offices: dict[str, Off
     check_service_allowed(arlington, Service.ASYLUM, "ZAR2612345678")
     with pytest.raises(ServiceNotOffered):
         check_service_allowed(offices["new-york"], Service.ASYLUM, "ZAR2612345678")
+
+
+# --- the office that holds a case ----------------------------------------------------------
+
+
+def test_a_receipt_number_names_the_asylum_office_holding_the_case(
+    offices: dict[str, Office],
+) -> None:
+    # When a receipt number is typed with spaces, dashes and small letters
+    office, case_number = office_holding_case(" zar-2612345678 ")
+    # Then its prefix names the Arlington Asylum Office, and it is kept as stored
+    assert (office.office_id, case_number) == ("arlington-asylum", "ZAR2612345678")
+
+
+def test_a_receipt_number_no_office_holds_is_not_found(offices: dict[str, Office]) -> None:
+    with pytest.raises(NotFound):
+        office_holding_case("EAC2612345678")
+
+
+@pytest.mark.parametrize("typed", ["", "ZAR123", "ZAR26123456789", "2612345678ZAR"])
+def test_something_that_is_no_receipt_number_is_refused_as_such(
+    offices: dict[str, Office], typed: str
+) -> None:
+    with pytest.raises(CaseNumberRequired):
+        office_holding_case(typed)
+
+
+@pytest.mark.parametrize(
+    ("office", "case_number", "pending"),
+    [
+        (ASYLUM_OFFICE, "ZAR2612345678", True),
+        (ASYLUM_OFFICE, "ZNY2612345678", False),
+        (ASYLUM_OFFICE, "ZAR12", False),
+        (ASYLUM_OFFICE, None, False),
+        (FIELD_OFFICE, "ZAR2612345678", False),
+    ],
+)
+def test_a_case_is_pending_only_at_the_office_of_its_prefix(
+    office: Office, case_number: str | None, pending: bool
+) -> None:
+    assert case_pending_at(office, case_number) is pending

@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date, datetime, timedelta
 from functools import cache
 
 from babel import Locale
 from babel.dates import format_date, format_time, get_timezone_name
+from babel.units import format_unit
 
 # Babel's locale for each language of the service.
 BABEL_LOCALES = {
@@ -24,6 +26,11 @@ BABEL_LOCALES = {
     "tl": "fil",
     "pl": "pl",
 }
+# Regions CLDR names that are not countries of ISO 3166-1: groupings, codes ISO only reserves
+# (Ascension, Canary Islands, Sark, …), Kosovo's provisional code, and CLDR's test regions.
+_NOT_ISO_COUNTRIES = frozenset(
+    {"AC", "CP", "CQ", "DG", "EA", "EU", "EZ", "IC", "QO", "TA", "UN", "XA", "XB", "XK", "ZZ"}
+)
 # CLDR has no Haitian Creole day and month names (Babel falls back to French).
 _HT_DAYS = ("lendi", "madi", "mèkredi", "jedi", "vandredi", "samdi", "dimanch")
 _HT_MONTHS = (
@@ -32,13 +39,15 @@ _HT_MONTHS = (
 )  # fmt: skip
 
 
-def date_text(moment: date, language: str) -> str:
-    """The full date ("Friday, November 27, 2026") in `language`."""
+def date_text(moment: date, language: str, *, weekday: bool = True) -> str:
+    """The full date ("Friday, November 27, 2026") in `language`; without its weekday
+    ("November 27, 2026") for a date of birth."""
     if language == "ht":
         day, month = _HT_DAYS[moment.weekday()], _HT_MONTHS[moment.month - 1]
-        return f"{day} {moment.day} {month} {moment.year}"
+        text = f"{moment.day} {month} {moment.year}"
+        return f"{day} {text}" if weekday else text
     day_only = moment.date() if isinstance(moment, datetime) else moment
-    return format_date(day_only, "full", locale=BABEL_LOCALES[language])
+    return format_date(day_only, "full" if weekday else "long", locale=BABEL_LOCALES[language])
 
 
 def time_text(moment: datetime, language: str) -> str:
@@ -83,6 +92,35 @@ def month_names(language: str) -> tuple[str, ...]:
         return _HT_MONTHS
     locale = BABEL_LOCALES[language]
     return tuple(format_date(date(2024, month, 1), "LLLL", locale=locale) for month in range(1, 13))
+
+
+def distance_text(miles: float, language: str) -> str:
+    """A distance in miles ("12.3 miles"), in `language`."""
+    locale = BABEL_LOCALES[language]
+    text = format_unit(miles, "length-mile", length="long", locale=locale)
+    if "length-mile" in text:
+        # Babel writes the unit's id where CLDR has no long name for it (Chinese, Vietnamese)
+        text = format_unit(miles, "length-mile", length="short", locale=locale)
+    return str(text)
+
+
+def _sort_key(name: str) -> str:
+    """Accents and case set aside, as a reader of a list looks a name up."""
+    decomposed = unicodedata.normalize("NFKD", name)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+@cache
+def country_names(language: str) -> dict[str, str]:
+    """Every country and territory of ISO 3166-1 (alpha-2 code → name in `language`), in the
+    order of the names."""
+    territories = Locale.parse(BABEL_LOCALES[language]).territories
+    names = {
+        code: str(name)
+        for code, name in territories.items()
+        if len(code) == 2 and code.isalpha() and code not in _NOT_ISO_COUNTRIES
+    }
+    return dict(sorted(names.items(), key=lambda item: _sort_key(item[1])))
 
 
 @cache

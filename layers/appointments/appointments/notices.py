@@ -21,29 +21,15 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from appointments.languages import date_text, direction, time_text
 from appointments.offices import Office
-from appointments.vocabulary import AppointmentStatus, Language, Service
+from appointments.vocabulary import N_, SERVICE_NAMES, AppointmentStatus, Language, Service
 
 LANGUAGES = tuple(Language)
-
-
-def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "translate later"
-    return message
 
 
 SUBJECTS: dict[str, str] = {
     AppointmentStatus.BOOKED: N_("Your appointment notice"),
     AppointmentStatus.RESCHEDULED: N_("Your appointment was moved"),
     AppointmentStatus.CANCELLED: N_("Your appointment was cancelled"),
-}
-
-SERVICE_NAMES = {
-    Service.ADIT_STAMP: N_("ADIT stamp (temporary proof of permanent residence)"),
-    Service.EMERGENCY_ADVANCE_PAROLE: N_("Emergency advance parole"),
-    Service.IMMIGRATION_JUDGE_GRANT: N_("Immigration judge grant"),
-    Service.OTHER: N_("Other services"),
-    Service.ASYLUM: N_("Asylum interview"),
-    Service.NACARA: N_("NACARA interview"),
-    Service.FEAR_SCREENING: N_("Credible or reasonable fear screening"),
 }
 
 

@@ -27,6 +27,12 @@ ASYLUM_OFFICE = OfficeKind.ASYLUM_OFFICE
 DOMESTIC_KINDS = frozenset({FIELD_OFFICE, ASYLUM_OFFICE})
 EARTH_RADIUS_MILES = 3958.8
 WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# The "states" of APO, FPO and DPO ZIP codes: mail to the armed forces and diplomats abroad
+# (Americas, Europe, Pacific). No field office serves them.
+MILITARY_MAIL_STATES = frozenset({"AA", "AE", "AP"})
+# The United States and the territories that have ZIP codes: found by ZIP code, not as a
+# country abroad (ISO 3166 codes).
+ZIP_CODE_COUNTRIES = frozenset({"US", "PR", "GU", "VI", "AS", "MP", "UM"})
 
 
 @dataclass(frozen=True)
@@ -198,6 +204,13 @@ def offices_for_zip(zip_code: str) -> list[OfficeMatch]:
         )
     )
     return matches
+
+
+def is_military_mail_zip(zip_code: str) -> bool:
+    """An APO, FPO or DPO ZIP code: the person is abroad, served by an international office."""
+    if not (len(zip_code) == 5 and zip_code.isdigit()):
+        return False
+    return any(place["state"] in MILITARY_MAIL_STATES for place in zipcodes.matching(zip_code))
 
 
 def offices_for_country(country: str) -> list[OfficeMatch]:

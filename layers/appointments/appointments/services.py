@@ -10,11 +10,18 @@ from __future__ import annotations
 
 import re
 
-from appointments.errors import CaseNotPendingHere, CaseNumberRequired, ServiceNotOffered
-from appointments.offices import Office
+from appointments.errors import CaseNotPendingHere, CaseNumberRequired, NotFound, ServiceNotOffered
+from appointments.offices import Office, catalogue
 from appointments.vocabulary import Service
 
-__all__ = ["CASE_SERVICES", "Service", "check_service_allowed", "check_service_offered"]
+__all__ = [
+    "CASE_SERVICES",
+    "Service",
+    "case_pending_at",
+    "check_service_allowed",
+    "check_service_offered",
+    "office_holding_case",
+]
 
 
 CASE_SERVICES = frozenset({Service.ASYLUM, Service.NACARA, Service.FEAR_SCREENING})
@@ -25,6 +32,34 @@ RECEIPT_NUMBER = re.compile(r"^[A-Z]{3}\d{10}$")
 
 def normalise_case_number(raw: str) -> str:
     return "".join(raw.split()).replace("-", "").upper()
+
+
+def _check_receipt_number(case_number: str) -> None:
+    if not RECEIPT_NUMBER.fullmatch(case_number):
+        raise CaseNumberRequired(
+            "A receipt number is three letters followed by ten digits, e.g. ZAR2612345678."
+        )
+
+
+def office_holding_case(typed_case_number: str) -> tuple[Office, str]:
+    """The asylum office that holds the case of a typed receipt number, and the receipt
+    number as stored; CaseNumberRequired if it cannot be one, NotFound if no office holds
+    cases with its prefix."""
+    case_number = normalise_case_number(typed_case_number)
+    _check_receipt_number(case_number)
+    for office in sorted(catalogue.all().values(), key=lambda office: office.office_id):
+        if case_number[:3] in office.case_prefixes:
+            return office, case_number
+    raise NotFound("No asylum office holds cases with that receipt number.")
+
+
+def case_pending_at(office: Office, case_number: str | None) -> bool:
+    """Whether the case of a (stored) receipt number is pending at `office`."""
+    return bool(
+        case_number
+        and RECEIPT_NUMBER.fullmatch(case_number)
+        and case_number[:3] in office.case_prefixes
+    )
 
 
 def check_service_offered(office: Office, service: Service) -> None:
@@ -45,10 +80,7 @@ def check_service_allowed(office: Office, service: Service, case_number: str | N
             f"The service '{service}' is an interview on a pending case: "
             "give the case's receipt number (caseNumber)."
         )
-    if not RECEIPT_NUMBER.fullmatch(case_number):
-        raise CaseNumberRequired(
-            "A receipt number is three letters followed by ten digits, e.g. ZAR2612345678."
-        )
+    _check_receipt_number(case_number)
     if case_number[:3] not in office.case_prefixes:
         raise CaseNotPendingHere(
             f"That case is not pending at the {office.name}; "

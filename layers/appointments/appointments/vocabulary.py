@@ -16,6 +16,23 @@ class Service(StrEnum):
     FEAR_SCREENING = "fear-screening"
 
 
+def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "translate later"
+    return message
+
+
+# What each service is called, in English: notices ("messages") and the site ("site") translate
+# these in their own gettext domains.
+SERVICE_NAMES = {
+    Service.ADIT_STAMP: N_("ADIT stamp (temporary proof of permanent residence)"),
+    Service.EMERGENCY_ADVANCE_PAROLE: N_("Emergency advance parole"),
+    Service.IMMIGRATION_JUDGE_GRANT: N_("Immigration judge grant"),
+    Service.OTHER: N_("Other services"),
+    Service.ASYLUM: N_("Asylum interview"),
+    Service.NACARA: N_("NACARA interview"),
+    Service.FEAR_SCREENING: N_("Credible or reasonable fear screening"),
+}
+
+
 class Language(StrEnum):
     """The languages of notices and e-mails; each but English has a catalogue in
     templates/locale."""

@@ -66,6 +66,9 @@ ERROR_MESSAGES = {
         "You already have an appointment. You can change or cancel it from My appointment."
     ),
     "not_active": N_("This appointment can no longer be changed."),
+    "draft_expired": N_(
+        "We keep your answers for 30 minutes only, and they are gone. Please start again."
+    ),
     "wrong_pin": N_("The confirmation number or PIN is not correct."),
     "locked": N_("Too many wrong PINs. Please wait 15 minutes, then try again."),
     "busy": N_("Many people are booking right now. Please try again in a moment."),
@@ -176,9 +179,12 @@ class Visit:
         *,
         status: int = HTTPStatus.OK,
         personal: bool = False,
+        same_page: str | None = None,
         **context: Any,
     ) -> Response[str]:
-        """The page `template` in the visitor's language. `personal`: it shows personal data."""
+        """The page `template` in the visitor's language. `personal`: it shows personal data.
+        `same_page`: where this page is in another language (path after /{lang}, with its
+        query), when it answers a form: its own address then takes a POST only."""
         body = (
             environment(self.language)
             .get_template(template)
@@ -186,7 +192,7 @@ class Visit:
                 lang=self.language,
                 dir=direction(self.language),
                 language_names=LANGUAGE_NAMES,
-                path_after_language=self.path_after_language,
+                path_after_language=self.path_after_language if same_page is None else same_page,
                 csrf_field=security.CSRF_FIELD,
                 csrf_token=self._csrf_token,
                 **context,
