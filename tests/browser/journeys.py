@@ -59,15 +59,23 @@ def press(page: Page, selector: str) -> None:
         page.locator(selector).first.click()
 
 
+def choose(page: Page, selector: str) -> None:
+    """Tick a radio button as a person does: by its label (USWDS draws its own circle)."""
+    radio = page.locator(selector)
+    page.locator(f'label[for="{radio.get_attribute("id")}"]').click()
+    assert radio.is_checked()
+
+
 def find_offices(page: Page, language: str, zip_code: str = OFFICE_ZIP) -> None:
-    page.goto(f"/{language}/book")
+    if not page.url.endswith(f"/{language}/book"):
+        page.goto(f"/{language}/book")
     page.locator("#zip").fill(zip_code)
     submit(page, "/book/offices")
 
 
 def choose_office_and_service(page: Page, office: str = OFFICE, service: str = SERVICE) -> None:
     press(page, f'a[href*="/book/services?office={office}"]')
-    page.locator(f'input[name="service"][value="{service}"]').check()
+    choose(page, f'input[name="service"][value="{service}"]')
     submit(page, "/book/days")
 
 
@@ -82,7 +90,7 @@ def choose_first_free_day(page: Page) -> None:
 
 
 def choose_first_time(page: Page) -> None:
-    page.locator('input[name="slot"]').first.check()
+    choose(page, 'input[name="slot"] >> nth=0')
     press(page, 'form:has(input[name="slot"]) [type="submit"]')
 
 
@@ -133,6 +141,34 @@ def to_check_quickly(page: Page, language: str, slot_id: str | None = None) -> N
     give_details(page, Person.new())
 
 
+def to_first_free_times(page: Page, language: str) -> None:
+    page.goto(f"/{language}/book/days?office={OFFICE}&service={SERVICE}")
+    choose_first_free_day(page)
+
+
+def to_details_quickly(page: Page, language: str) -> None:
+    to_details_of(page, language, free_slots(page.request)[0])
+
+
+def to_details_with_errors(page: Page, language: str) -> None:
+    """The details form sent back: a date of birth that does not exist, a phone too short."""
+    to_details_quickly(page, language)
+    page.locator("#name").fill(Person.new().name)
+    page.locator("#dob-month").select_option("2")
+    page.locator("#dob-day").fill("31")
+    page.locator("#dob-year").fill("1985")
+    page.locator("#phone").fill("12")
+    submit(page, "/book/details")
+
+
+def to_taken(page: Page, language: str) -> None:
+    """A time taken by others while the person was checking their answers."""
+    slot_id = free_slots(page.request)[-1]
+    to_check_quickly(page, language, slot_id)
+    fill_slot(page.request, slot_id)
+    confirm(page)
+
+
 def confirm(page: Page) -> None:
     submit(page, "/book/confirm")
 
@@ -178,7 +214,7 @@ def to_new_times(page: Page) -> None:
 
 def move_to_another_time(page: Page) -> None:
     to_new_times(page)
-    page.locator('input[name="slot"]').last.check()
+    choose(page, 'input[name="slot"] >> nth=-1')
     submit(page, "/appointment/reschedule")
 
 
@@ -208,18 +244,20 @@ def print_notice(page: Page) -> bytes:
             page.goto(appointment)
 
 
-def fill_slot_but_one(api: APIRequestContext, slot_id: str) -> None:
-    """Book every seat of a slot but its last, through the JSON API, for other people."""
-    day = slot_id.split(":")[1][:10]
-    slots = api.get(f"/offices/{OFFICE}/slots", params={"date": day, "service": SERVICE})
+def fill_slot(api: APIRequestContext, slot_id: str, leave: int = 0) -> None:
+    """Book the seats of a slot but `leave` of them, through the JSON API, for other people."""
+    office, _, when = slot_id.partition(":")
+    slots = api.get(f"/offices/{office}/slots", params={"date": when[:10], "service": SERVICE})
     (slot,) = [s for s in slots.json()["slots"] if s["slotId"] == slot_id]
-    for _ in range(slot["available"] - 1):
+    for _ in range(slot["available"] - leave):
         person = Person.new()
         body: dict[str, Any] = booking_body(
             slot_id,
             applicant=applicant(name=person.name, dob=person.born.isoformat()),
         )
         booked = api.post("/appointments", data=body)
+        if booked.status == 409 and leave == 0 and booked.json()["error"] == "slot_full":
+            return  # filled by somebody else meanwhile
         assert booked.status == 201, booked.text()
 
 

@@ -27,7 +27,7 @@ _reached: dict[tuple[str, str], tuple[str, list[Any]]] = {}
 class SitePage:
     name: str
     # "/{lang}/privacy", or a function that takes a fresh page there in a language.
-    reach: str | Callable[[Page, str], None]
+    reach: str | Callable[[Page, str], object]
     # The button that carries the page forward (must stay usable at 200% text).
     primary: str | None = None
     status: int = 200
@@ -58,6 +58,36 @@ SITE_PAGES = (
     SitePage("home", "/{lang}", primary="main .usa-button >> nth=0"),
     SitePage("privacy", "/{lang}/privacy"),
     SitePage("accessibility", "/{lang}/accessibility"),
+    SitePage("book-where", "/{lang}/book", primary="main form .usa-button >> nth=0"),
+    SitePage(
+        "book-where-errors",
+        "/{lang}/book/offices?zip=1234",
+        primary="main form .usa-button >> nth=0",
+        status=422,
+    ),
+    SitePage("book-no-office", "/{lang}/book/offices?zip=99999"),
+    SitePage("book-offices", "/{lang}/book/offices?zip=10001", primary="main .usa-button >> nth=0"),
+    SitePage(
+        "book-services", "/{lang}/book/services?office=new-york", primary="main form .usa-button"
+    ),
+    SitePage("book-days", "/{lang}/book/days?office=new-york&service=adit-stamp"),
+    SitePage(
+        "book-times", journeys.to_first_free_times, primary="main form .usa-button", revisit=True
+    ),
+    SitePage(
+        "book-details", journeys.to_details_quickly, primary="main form .usa-button", revisit=True
+    ),
+    SitePage(
+        "book-details-errors",
+        journeys.to_details_with_errors,
+        primary="main form .usa-button",
+        status=422,
+    ),
+    SitePage(
+        "book-check", journeys.to_check_quickly, primary="main form .usa-button", revisit=True
+    ),
+    SitePage("book-confirmation", journeys.book_quickly),
+    SitePage("book-taken", journeys.to_taken, primary="main .usa-button", status=409),
     SitePage("lost", "/{lang}/lost", primary="main form .usa-button"),
     SitePage(
         "lost-errors",
