@@ -146,6 +146,17 @@ def test_answers_that_cannot_be_right_are_asked_again_before_any_pin_is_counted(
     assert stored(booked).pin_failures == 0
 
 
+def test_a_pin_typed_with_arabic_indic_digits_signs_in() -> None:
+    # Given an appointment, and its PIN typed on an Arabic keyboard, with a space
+    booked = book()
+    typed = " ".join(chr(0x0660 + int(digit)) for digit in booked["pin"])
+    # When its holder signs in with it
+    page = sign_in(SiteVisitor(), booked, pin=typed)
+    # Then it is the PIN
+    assert page.status == 303
+    assert page.headers["location"] == "/en/appointment"
+
+
 def test_the_sign_in_locks_after_five_wrong_pins_even_for_the_right_one() -> None:
     # Given an appointment and five wrong PINs typed into the sign-in form
     booked = book()

@@ -6,8 +6,9 @@ the office's time zone, words in the page's language; the PIN is never shown or 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -35,7 +36,7 @@ CONFIRMATION_MISTYPED = N_(
 PIN_MISSING = N_("Enter your PIN.")
 PIN_MISTYPED = N_("Check your PIN. It has 6 to 8 numbers.")
 TIME_MISSING = N_("Choose a time.")
-PIN_PATTERN = re.compile(r"\d{6,8}")
+PIN_PATTERN = re.compile(r"[0-9]{6,8}")
 ZONE_RULES_AROUND = timedelta(days=366)
 PRODUCT_ID = "-//USCIS appointments//My appointment//EN"
 UID_DOMAIN = "appointments.uscis.gov"
@@ -140,11 +141,16 @@ class SignIn:
     error) and the PIN (never shown again)."""
 
     confirmation_number: str
-    pin: str
+    pin: str = field(repr=False)
 
     @classmethod
     def of(cls, fields: Mapping[str, str]) -> SignIn:
-        pin = "".join(fields.get("pin", "").split())
+        # Digits as any script writes them (a phone's Arabic keyboard types ٤٥٦); no spaces.
+        pin = "".join(
+            str(unicodedata.decimal(char)) if char.isdecimal() else char
+            for char in fields.get("pin", "")
+            if not char.isspace()
+        )
         return cls(fields.get("confirmation_number", "").strip(), pin)
 
     def problems(self) -> dict[str, str]:
