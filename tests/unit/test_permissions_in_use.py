@@ -97,13 +97,20 @@ def send(used: Used, method: str, path: str, **kwargs: Any) -> ApiResponse:
     return response
 
 
-def browse(used: Used, visitor: SiteVisitor, path: str, form: dict[str, str] | None = None) -> Page:
+def browse(
+    used: Used,
+    visitor: SiteVisitor,
+    path: str,
+    form: dict[str, str] | None = None,
+    query: dict[str, str] | None = None,
+) -> Page:
     """A page of the site, as a browser asks for it (a POST when `form` is given)."""
     method = "GET" if form is None else "POST"
-    route, _, query = path.partition("?")
+    route, _, path_query = path.partition("?")
+    arguments = {**dict(parse_qsl(path_query)), **(query or {})}
     with recording() as requests:
         if form is None:
-            page = visitor.get(route, query=dict(parse_qsl(query)) or None)
+            page = visitor.get(route, query=arguments or None)
         else:
             page = visitor.post(route, form)
     used[function_serving(method, route)].update(requests)
@@ -118,6 +125,7 @@ def drive_the_site(used: Used) -> None:
         browse(used, visitor, path)
     book_on_the_site(used, visitor)
     recover_on_the_site(used, visitor)
+    drive_my_appointment(used)
 
 
 def book_on_the_site(used: Used, visitor: SiteVisitor) -> None:
@@ -168,6 +176,28 @@ def recover_on_the_site(used: Used, visitor: SiteVisitor) -> None:
     browse(used, visitor, f"/{appointment.language}/pin/new")
     browse(used, visitor, path)
     browse(used, visitor, path, form={})
+
+
+def drive_my_appointment(used: Used) -> None:
+    """Sign in (a wrong PIN first), view, calendar file, notice, move, cancel, sign out."""
+    first, second = (slot["slotId"] for slot in free_slots()[:2])
+    booked = book(first, applicant=applicant(name="Ana Site", phone="+12025550177"))
+    visitor = SiteVisitor()
+    browse(used, visitor, "/en/appointment/sign-in")
+    wrong = "111111" if booked["pin"] == "000000" else "000000"
+    for pin in (wrong, booked["pin"]):
+        browse(used, visitor, "/en/appointment/sign-in",
+               {"confirmation_number": booked["confirmationNumber"], "pin": pin})  # fmt: skip
+    for path in ("/en/appointment", "/en/appointment/calendar.ics", "/en/appointment/notice",
+                 "/en/appointment/days"):  # fmt: skip
+        browse(used, visitor, path)
+    day = second.split(":", 1)[1].split("T")[0]
+    browse(used, visitor, "/en/appointment/times", query={"date": day})
+    browse(used, visitor, "/en/appointment/reschedule", {"date": day, "slot": second})
+    browse(used, visitor, "/en/appointment/cancel")
+    browse(used, visitor, "/en/appointment/cancel", {})
+    browse(used, visitor, "/en/appointment/cancelled")
+    browse(used, visitor, "/en/appointment/sign-out", {})
 
 
 def run(used: Used, directory: str, event: Any) -> Any:

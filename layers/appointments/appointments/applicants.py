@@ -44,3 +44,12 @@ def normalise_phone(raw: str) -> str:
     if not phonenumbers.is_valid_number(parsed):
         raise InvalidRequest("The phone number is not a valid number.")
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def phone_text(phone_e164: str) -> str:
+    """A stored phone number as people write it ("+1 202-555-0143")."""
+    try:
+        parsed = phonenumbers.parse(phone_e164)
+    except phonenumbers.NumberParseException:
+        return phone_e164
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)

@@ -12,8 +12,12 @@
 - The refusal never tells who has an appointment: a full, passed or unknown slot is answered
   as such before the applicant's other appointment is mentioned.
 
+The API proves the holder with the PIN (`cancel`, `reschedule`), the web site with a signed-in
+session; both then change the appointment as they read it with the same transaction
+(`cancel_appointment`, `reschedule_appointment`), conditioned on nobody having changed it since.
+
 Request budget: a booking is one TransactWriteItems; cancel and reschedule are one UpdateItem
-(the PIN check, see access.py) and one TransactWriteItems.
+(the PIN check, see access.py; on the site, the session's GetItem) and one TransactWriteItems.
 """
 
 from __future__ import annotations
@@ -284,16 +288,27 @@ def _still_holds(appointment: AppointmentModel) -> Condition:
     return unchanged
 
 
-def _check_can_change(appointment: AppointmentModel, now: datetime) -> None:
+def check_can_change(appointment: AppointmentModel, now: datetime) -> None:
+    """NotActive unless the appointment may still be cancelled or moved: active, not started."""
     if appointment.status not in ACTIVE_STATUSES:
         raise NotActive(f"This appointment is {appointment.status}; it can no longer be changed.")
     if appointment.start_utc <= now:
         raise NotActive("This appointment's time has passed; it can no longer be changed.")
 
 
+def can_change(appointment: AppointmentModel, now: datetime) -> bool:
+    return appointment.status in ACTIVE_STATUSES and appointment.start_utc > now
+
+
 def cancel(confirmation_number: str, pin: str, *, now: datetime) -> AppointmentModel:
-    appointment = access.authenticate(confirmation_number, pin, now)
-    _check_can_change(appointment, now)
+    """Cancel for the holder of the confirmation number and PIN."""
+    return cancel_appointment(access.authenticate(confirmation_number, pin, now), now=now)
+
+
+def cancel_appointment(appointment: AppointmentModel, *, now: datetime) -> AppointmentModel:
+    """Cancel `appointment`, as its holder read it, and give its seat back in one transaction;
+    NotActive if it changed meanwhile."""
+    check_can_change(appointment, now)
     slot_id = SlotId.parse(appointment.slot_id)
 
     def write(tx: TransactWrite) -> None:
@@ -326,8 +341,17 @@ def cancel(confirmation_number: str, pin: str, *, now: datetime) -> AppointmentM
 def reschedule(
     confirmation_number: str, pin: str, new_slot: SlotId, *, now: datetime
 ) -> AppointmentModel:
+    """Move to `new_slot`, for the holder of the confirmation number and PIN."""
     appointment = access.authenticate(confirmation_number, pin, now)
-    _check_can_change(appointment, now)
+    return reschedule_appointment(appointment, new_slot, now=now)
+
+
+def reschedule_appointment(
+    appointment: AppointmentModel, new_slot: SlotId, *, now: datetime
+) -> AppointmentModel:
+    """Move `appointment`, as its holder read it, to `new_slot` in one transaction: the old seat
+    is given back only if the new one is taken, so a refusal leaves the appointment as it was."""
+    check_can_change(appointment, now)
     old_slot = SlotId.parse(appointment.slot_id)
     if new_slot == old_slot:
         raise InvalidRequest("The appointment is already at that time.")

@@ -66,6 +66,15 @@ def current_notice(appointment: AppointmentModel) -> NoticeFile | None:
     return NoticeFile(appointment.notice_version, appointment.notice_key)
 
 
+def notice_of_this_version(appointment: AppointmentModel) -> NoticeFile | None:
+    """The current notice if it shows the appointment as it is now; None while this version's
+    notice is being rendered (the one before it shows an old time or status)."""
+    notice = current_notice(appointment)
+    if notice is None or notice.version < version_of(appointment):
+        return None
+    return notice
+
+
 def notice_file_for(appointment: AppointmentModel) -> NoticeFile:
     version = version_of(appointment)
     return NoticeFile(version, f"{notice_prefix(appointment.confirmation_number)}{version}.pdf")

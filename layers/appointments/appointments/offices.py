@@ -43,6 +43,12 @@ class Address:
     postal_code: str | None
     country: str
 
+    @property
+    def lines(self) -> list[str]:
+        """The address as it is written on an envelope: street, city line, country."""
+        city_line = " ".join(part for part in (self.city, self.state, self.postal_code) if part)
+        return [self.street, city_line, self.country]
+
 
 @dataclass(frozen=True)
 class Office:

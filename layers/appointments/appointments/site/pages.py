@@ -207,16 +207,38 @@ class Visit:
             location += "?" + urlencode(query)
         return self._answer(HTTPStatus.SEE_OTHER, "", personal=True, location=location)
 
+    def redirect_away(self, location: str) -> Response[str]:
+        """303 See Other to an address outside the site (a short-lived download link)."""
+        return self._answer(HTTPStatus.SEE_OTHER, "", personal=True, location=location)
+
+    def download(self, body: str, *, content_type: str, filename: str) -> Response[str]:
+        """A file to save (not a page), never stored by a cache: it holds personal data."""
+        return self._answer(
+            HTTPStatus.OK,
+            body,
+            personal=True,
+            content_type=content_type,
+            extra_headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
+
     def _answer(
-        self, status: int, body: str, *, personal: bool, location: str | None = None
+        self,
+        status: int,
+        body: str,
+        *,
+        personal: bool,
+        location: str | None = None,
+        content_type: str = HTML_CONTENT_TYPE,
+        extra_headers: Mapping[str, str] | None = None,
     ) -> Response[str]:
         headers: dict[str, str | list[str]] = dict(security.SECURITY_HEADERS)
         headers["Cache-Control"] = "no-store" if personal else "private, no-cache"
         if location is not None:
             headers["Location"] = location
+        headers.update(extra_headers or {})
         return Response(
             status_code=status,
-            content_type=HTML_CONTENT_TYPE,
+            content_type=content_type,
             body=body,
             headers=headers,
             cookies=list(self.cookies_to_set),
