@@ -228,20 +228,17 @@ def cancel(page: Page) -> None:
 
 
 def print_notice(page: Page) -> bytes:
-    """The notice the appointment's page offers (drawn from the table's stream in a few
-    seconds: until then the link leads to a page saying so)."""
+    """The document behind the page's "Print the notice" link, fetched with the browser's
+    cookies (drawn from the table's stream in a few seconds: until then the link leads to a
+    page saying so)."""
+    link = page.locator('a[href$="/appointment/notice"]').get_attribute("href")
+    assert link is not None
     deadline = time.monotonic() + NOTICE_SECONDS
-    appointment = page.url
     while True:
-        link = page.locator('a[href$="/appointment/notice"]')
-        try:
-            with page.expect_download(timeout=5_000) as download:
-                link.click()
-            return download.value.path().read_bytes()
-        except Exception:
-            if time.monotonic() > deadline:
-                raise
-            page.goto(appointment)
+        document = page.request.get(link).body()
+        if document.startswith(b"%PDF") or time.monotonic() > deadline:
+            return document
+        time.sleep(0.5)
 
 
 def fill_slot(api: APIRequestContext, slot_id: str, leave: int = 0) -> None:

@@ -1,5 +1,5 @@
-"""Whole journeys in a real browser, with JavaScript on and off: booking; the keyboard alone;
-two people after the last seat."""
+"""Whole journeys in a real browser, with JavaScript on and off: booking, then My appointment
+(view, move, cancel, print); the keyboard alone; two people after the last seat."""
 
 from __future__ import annotations
 
@@ -12,12 +12,16 @@ from tests.browser.checks import Watch
 from tests.browser.journeys import (
     Person,
     book,
+    cancel,
     confirm,
     credentials,
     fill_slot,
     free_slots,
     give_details,
+    move_to_another_time,
     press,
+    print_notice,
+    sign_in,
     to_details_of,
 )
 
@@ -26,7 +30,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
 @pytest.mark.parametrize("language", ["en", "es", "ar"])
-def test_a_person_books_from_the_start_page(
+def test_a_person_books_then_views_moves_cancels_and_prints(
     browse: Callable[..., Watch], language: str, javascript: bool
 ) -> None:
     page = browse(javascript=javascript).page
@@ -40,6 +44,22 @@ def test_a_person_books_from_the_start_page(
     assert page.url.split("?")[0].endswith(f"/{language}/book/confirmation")
     assert len(booked.confirmation_number) == 11
     assert booked.pin.isdigit()
+    # When they sign in to My appointment with them
+    sign_in(page, language, booked)
+    # Then they see their appointment
+    assert page.url.endswith(f"/{language}/appointment")
+    assert booked.confirmation_number in page.locator("main").inner_text()
+    # When they move it to another time
+    move_to_another_time(page)
+    # Then their appointment's page says it was moved
+    assert page.locator('.usa-alert--success[role="status"]').is_visible()
+    # When they cancel it
+    cancel(page)
+    # Then it is cancelled
+    assert page.url.endswith(f"/{language}/appointment/cancelled")
+    # And its notice can still be printed from its page
+    page.goto(f"/{language}/appointment")
+    assert print_notice(page).startswith(b"%PDF")
 
 
 def tab_to(page: Page, selector: str, most: int = 60) -> None:
