@@ -3,13 +3,14 @@ and whether it scrolls sideways."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
 
-from playwright.sync_api import ConsoleMessage, Page, Request, Response
+from playwright.sync_api import ConsoleMessage, Page, Request, Response, ViewportSize
 
 from tests.helpers import REPO_ROOT
 
@@ -76,9 +77,10 @@ document.addEventListener("securitypolicyviolation", event => {
 
 @dataclass(frozen=True)
 class Visit:
-    """What one visit of a page showed: each document's status and headers (redirects
-    included), the console's errors, the policy violations, the hosts asked, <html>'s
-    language and direction."""
+    """What one visit of a page showed, looked at in turn on the same page: each document's
+    status and headers (redirects included), the console's errors, the policy violations, the
+    hosts asked, <html>'s language and direction; axe-core's violations (and its time); the
+    page with text at 200% in a desktop window; the page in a window 320 CSS pixels wide."""
 
     url: str
     documents: list[tuple[str, int, dict[str, str]]]
@@ -87,13 +89,37 @@ class Visit:
     hosts: set[str]
     lang: str | None
     dir: str | None
+    violations: list[dict[str, Any]]
+    axe_seconds: float
+    heading_growth: float
+    zoomed_problems: list[str]
+    narrow_problems: list[str]
 
 
-def visit(page: Page, reach: Callable[[Page], None]) -> Visit:
+# Chromium's default font sizes; the text zoom multiplies them.
+STANDARD_FONT_PX = 16
+FIXED_FONT_PX = 13
+DESKTOP = ViewportSize(width=1280, height=800)
+NARROW = ViewportSize(width=320, height=640)
+
+
+def visit(page: Page, reach: Callable[[Page], None], primary: str | None) -> Visit:
+    page.set_viewport_size(DESKTOP)
     page.add_init_script(POLICY_VIOLATIONS)
     watch = Watch.on(page)
     reach(page)
     html = page.locator("html")
+    started = time.monotonic()
+    violations = axe_violations(page)
+    axe_seconds = time.monotonic() - started
+    normal = heading_size(page)
+    zoom_text(page, 2)
+    heading_growth = heading_size(page) / normal
+    zoomed_problems = sideways_scrolling(page) + usability_problems(page, "h1")
+    if primary is not None:
+        zoomed_problems += usability_problems(page, primary)
+    zoom_text(page, 1)
+    page.set_viewport_size(NARROW)
     return Visit(
         url=page.url,
         documents=[(d.url, d.status, d.all_headers()) for d in watch.documents],
@@ -102,6 +128,30 @@ def visit(page: Page, reach: Callable[[Page], None]) -> Visit:
         hosts=watch.hosts(),
         lang=html.get_attribute("lang"),
         dir=html.get_attribute("dir"),
+        violations=violations,
+        axe_seconds=axe_seconds,
+        heading_growth=heading_growth,
+        zoomed_problems=zoomed_problems,
+        narrow_problems=sideways_scrolling(page),
+    )
+
+
+def heading_size(page: Page) -> float:
+    return float(page.locator("h1").evaluate("e => parseFloat(getComputedStyle(e).fontSize)"))
+
+
+def zoom_text(page: Page, factor: float) -> None:
+    """Text-only zoom as Chromium's own font-size setting does it: the default font sizes the
+    page's rem and em sizes derive from (the DevTools protocol's Page.setFontSizes). Page zoom
+    or a device scale factor would enlarge everything, which at 1280 px is the 640 px reflow."""
+    page.context.new_cdp_session(page).send(
+        "Page.setFontSizes",
+        {
+            "fontSizes": {
+                "standard": round(STANDARD_FONT_PX * factor),
+                "fixed": round(FIXED_FONT_PX * factor),
+            }
+        },
     )
 
 
@@ -133,11 +183,6 @@ def described(violations: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def assert_accessible(page: Page) -> None:
-    violations = axe_violations(page)
-    assert not violations, f"{len(violations)} axe violation(s):\n{described(violations)}"
-
-
 def sideways_overflow(page: Page) -> dict[str, Any]:
     """How wide the document is next to the window, and the elements reaching past it."""
     return page.evaluate(
@@ -155,22 +200,26 @@ def sideways_overflow(page: Page) -> dict[str, Any]:
     )
 
 
-def assert_no_sideways_scrolling(page: Page) -> None:
+def sideways_scrolling(page: Page) -> list[str]:
     overflow = sideways_overflow(page)
-    assert overflow["scrollWidth"] <= overflow["innerWidth"], (
-        f"the page is {overflow['scrollWidth']} px wide in a {overflow['innerWidth']} px window; "
-        f"reaching past it: {overflow['wider']}"
-    )
+    if overflow["scrollWidth"] <= overflow["innerWidth"]:
+        return []
+    return [
+        f"the page is {overflow['scrollWidth']} px wide in a {overflow['innerWidth']} px "
+        f"window; reaching past it: {overflow['wider']}"
+    ]
 
 
-def assert_usable(page: Page, selector: str) -> None:
+def usability_problems(page: Page, selector: str) -> list[str]:
     """The element is shown, fits the window's width, and nothing covers its middle."""
     element = page.locator(selector)
     element.scroll_into_view_if_needed()
     box = element.bounding_box()
-    assert box is not None, f"{selector} is not shown"
+    if box is None:
+        return [f"{selector} is not shown"]
     width = page.evaluate("window.innerWidth")
-    assert box["x"] >= 0 and box["x"] + box["width"] <= width, f"{selector} is cut off: {box}"
+    if box["x"] < 0 or box["x"] + box["width"] > width:
+        return [f"{selector} is cut off: {box}"]
     on_top = element.evaluate(
         """e => {
             const box = e.getBoundingClientRect();
@@ -178,4 +227,4 @@ def assert_usable(page: Page, selector: str) -> None:
             return e.contains(top);
         }"""
     )
-    assert on_top, f"something covers {selector}"
+    return [] if on_top else [f"something covers {selector}"]

@@ -49,13 +49,17 @@ def visits(
     browser: Browser, browser_context_args: dict[str, Any]
 ) -> Callable[[SitePage, str], Visit]:
     """Each page's visit in each language, made once (in a browser context of its own) for
-    the tests that look at what it received."""
+    the tests that each look at one thing it showed."""
 
     @cache
     def visit_of(site_page: SitePage, language: str) -> Visit:
         context = browser.new_context(**browser_context_args)
         try:
-            return visit(context.new_page(), lambda page: site_page.open(page, language))
+            return visit(
+                context.new_page(),
+                lambda page: site_page.open(page, language),
+                site_page.primary,
+            )
         finally:
             context.close()
 

@@ -1,6 +1,7 @@
-"""What a browser is told and what it fetches: security headers, language and direction, a
-clean console, no third party, and the weight of the first visit. The checks of each page
-look at one visit of it (`visits`)."""
+"""Every page of pages.py in English and Arabic: WCAG 2.2 AA (axe-core, reflow at 320 CSS
+pixels, text at 200%), security headers, language and direction, a clean console, no third
+party; and the weight of the first visit. The checks of a page each look at one thing of the
+same visit of it (`visits`: reached once, then looked at in turn)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from collections.abc import Callable
 
 import pytest
 
-from tests.browser.checks import Visit, Watch
+from tests.browser.checks import Visit, Watch, described
 from tests.browser.pages import SitePage, every_page
 
 pytestmark = pytest.mark.browser
@@ -34,6 +35,44 @@ def security_problems(headers: dict[str, str]) -> list[str]:
     if headers.get("referrer-policy") != "no-referrer":
         problems.append(f"Referrer-Policy: {headers.get('referrer-policy')!r}")
     return problems
+
+
+@pytest.mark.parametrize(("site_page", "language"), every_page())
+def test_axe_finds_nothing_on_the_page(
+    visits: Callable[[SitePage, str], Visit],
+    site_page: SitePage,
+    language: str,
+    record_property: Callable[[str, object], None],
+) -> None:
+    # When axe-core checks the page against WCAG 2.0, 2.1 and 2.2, levels A and AA
+    shown = visits(site_page, language)
+    record_property("figure", f"axe on {site_page.name} ({language}): {shown.axe_seconds:.1f} s")
+    # Then it finds no violation
+    assert not shown.violations, (
+        f"{len(shown.violations)} axe violation(s):\n{described(shown.violations)}"
+    )
+
+
+@pytest.mark.parametrize(("site_page", "language"), every_page())
+def test_the_page_reflows_at_320_css_pixels(
+    visits: Callable[[SitePage, str], Visit], site_page: SitePage, language: str
+) -> None:
+    # When the page is shown in a window 320 CSS pixels wide (1280 px at 400%, WCAG 1.4.10)
+    shown = visits(site_page, language)
+    # Then nothing makes it scroll sideways
+    assert shown.narrow_problems == []
+
+
+@pytest.mark.parametrize(("site_page", "language"), every_page())
+def test_the_page_is_usable_with_text_at_200_percent(
+    visits: Callable[[SitePage, str], Visit], site_page: SitePage, language: str
+) -> None:
+    # When the page's text is zoomed to 200% in a desktop window (WCAG 1.4.4)
+    shown = visits(site_page, language)
+    # Then the text grew, the page does not scroll sideways, and its heading and main button
+    # are whole and uncovered
+    assert shown.heading_growth >= 1.9
+    assert shown.zoomed_problems == []
 
 
 @pytest.mark.parametrize(("site_page", "language"), every_page())
