@@ -47,7 +47,7 @@ deploy: $(SAM) layers/appointments/requirements.txt notice-layer assets
 	@touch .aws-sam/deployed
 	@$(BIN)/python -m infra.tools.upload_assets
 
-.PHONY: run deploy bench install test lint assets catalogues messages system-packages layer-build-packages notice-layer typecheck template-lint openapi unit integration dynamodb-local clean
+.PHONY: run deploy bench install test lint assets catalogues messages system-packages browser-packages screenshots layer-build-packages notice-layer typecheck template-lint openapi unit integration dynamodb-local clean
 
 $(UV):
 	@echo "==> Installing uv $(UV_VERSION) into .cache/uv"
@@ -100,6 +100,12 @@ SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-no
 system-packages:
 	$(call apt_ensure,$(SYSTEM_PACKAGES))
 
+# Only the browser tests (tests/browser) need it: Debian's Chromium, which Playwright drives
+# (Playwright's own browser builds are never downloaded).
+BROWSER_PACKAGES := chromium
+browser-packages:
+	$(call apt_ensure,$(BROWSER_PACKAGES))
+
 # The notice-rendering layer for Lambda (pango, fonts and templates at /opt; see
 # layers/notice-rendering/README.md), built from Debian bookworm's packages. Building it takes
 # dpkg-source, cmake and a C compiler for the layer's architecture (expat is compiled).
@@ -137,9 +143,17 @@ messages:
 	@$(BIN)/pybabel extract -F babel.cfg -k N_ -o templates/locale/messages.pot --no-location --omit-header .
 	@$(BIN)/pybabel extract -F templates/site/babel.cfg -k N_ -o templates/locale/site.pot --no-location --omit-header .
 
-test: lint typecheck template-lint dynamodb-local catalogues assets system-packages layer-build-packages
-	@echo "==> pytest (unit, integration on DynamoDB Local)"
+test: lint typecheck template-lint dynamodb-local catalogues assets system-packages browser-packages layer-build-packages
+	@echo "==> pytest (unit, integration on DynamoDB Local, end-to-end and browser on the local stack)"
 	@$(BIN)/pytest -n 2 --dist loadfile
+
+# The pictures of the site in README (docs/screenshots): the browser tests photograph every page
+# into .cache/screenshots; three of them are kept.
+SCREENSHOTS := home-en home-ar home-zh
+screenshots: dynamodb-local catalogues assets browser-packages
+	@$(BIN)/pytest -q -p no:cacheprovider tests/browser -k drawn_with_its_style
+	@mkdir -p docs/screenshots
+	@for name in $(SCREENSHOTS); do cp .cache/screenshots/$$name.png docs/screenshots/; done
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache layers/notice-rendering/build

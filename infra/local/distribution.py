@@ -24,7 +24,7 @@ from __future__ import annotations
 import gzip
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
@@ -166,7 +166,7 @@ def _to_viewer(
         for key in present:
             del headers[key]
         headers[name] = value
-    return GatewayAnswer(answer.status, headers, body)
+    return replace(answer, headers=headers, body=body)
 
 
 def _path_pattern(pattern: str | None) -> re.Pattern[str]:

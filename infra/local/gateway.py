@@ -19,7 +19,7 @@ import time
 import uuid
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -108,6 +108,9 @@ class GatewayAnswer:
     status: int
     headers: dict[str, str]
     body: bytes
+    # Each cookie on a Set-Cookie line of its own: joined with commas, as other headers with
+    # several values are, a browser would read only the first.
+    cookies: tuple[str, ...] = ()
 
     def header(self, name: str) -> str | None:
         return next((v for k, v in self.headers.items() if k.lower() == name.lower()), None)
@@ -357,12 +360,21 @@ class LocalGateway:
                 return self.responses.answer("INTEGRATION_TIMEOUT")
             # A function error or a malformed proxy result: API Gateway's 502.
             return self.responses.answer("DEFAULT_5XX", HTTPStatus.BAD_GATEWAY)
-        headers: dict[str, str] = {str(k): str(v) for k, v in (result.get("headers") or {}).items()}
+        headers: dict[str, str] = {}
+        cookies: list[str] = []
+        for name, value in (result.get("headers") or {}).items():
+            if str(name).lower() == "set-cookie":
+                cookies.append(str(value))
+            else:
+                headers[str(name)] = str(value)
         for name, values in (result.get("multiValueHeaders") or {}).items():
-            headers[str(name)] = ", ".join(str(value) for value in values)
+            if str(name).lower() == "set-cookie":
+                cookies = [str(value) for value in values]
+            else:
+                headers[str(name)] = ", ".join(str(value) for value in values)
         raw = result.get("body") or ""
         payload = base64.b64decode(raw) if result.get("isBase64Encoded") else str(raw).encode()
-        return GatewayAnswer(int(result["statusCode"]), headers, payload)
+        return GatewayAnswer(int(result["statusCode"]), headers, payload, tuple(cookies))
 
     def _compressed(self, accept_encoding: str | None, answer: GatewayAnswer) -> GatewayAnswer:
         """API Gateway compresses an integration's answer of MinimumCompressionSize bytes or
@@ -380,7 +392,7 @@ class LocalGateway:
             coding, body = "deflate", zlib.compress(answer.body)
         else:
             return answer
-        return GatewayAnswer(answer.status, answer.headers | {"Content-Encoding": coding}, body)
+        return replace(answer, headers=answer.headers | {"Content-Encoding": coding}, body=body)
 
     def _cors_headers(self, *, preflight: bool) -> dict[str, str]:
         if self.cors is None:
@@ -415,6 +427,8 @@ def _write(request: BaseHTTPRequestHandler, answer: GatewayAnswer) -> int:
     for name, value in answer.headers.items():
         if name.lower() not in ("content-length", "connection", "transfer-encoding"):
             request.send_header(name, value)
+    for cookie in answer.cookies:
+        request.send_header("Set-Cookie", cookie)
     request.send_header("Content-Length", str(len(answer.body)))
     if request.close_connection:
         request.send_header("Connection", "close")

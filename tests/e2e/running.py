@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import fcntl
+import json
 import os
 import signal
 import socket
@@ -70,6 +72,7 @@ class RunningStack:
             except httpx.TransportError:
                 pass
             time.sleep(0.5)
+        self.kill()  # not left running after the tests give up on it
         raise AssertionError(f"the stack did not start:\n{self.log_path.read_text()[-3000:]}")
 
     def stop(self, timeout: float = 60) -> int:
@@ -98,6 +101,50 @@ def started_stack(root: Path) -> Iterator[RunningStack]:
     finally:
         if running.process is not None:
             running.stop()
+
+
+@contextmanager
+def shared_stack(meeting_place: Path) -> Iterator[str]:
+    """The URL of one stack for every process of a test run (each xdist worker) that meets at
+    `meeting_place`: the first to come starts it, the last to leave stops it."""
+    meeting_place.mkdir(parents=True, exist_ok=True)
+    state_path = meeting_place / "stack.json"
+    started: RunningStack | None = None
+    with _locked(meeting_place / "stack.lock"):
+        if state_path.exists():
+            state = json.loads(state_path.read_text())
+        else:
+            started = RunningStack(meeting_place / "data", meeting_place / "stack.log")
+            started.start()
+            assert started.process is not None
+            state = {"url": started.url, "pid": started.process.pid, "users": 0}
+        state["users"] += 1
+        state_path.write_text(json.dumps(state))
+    try:
+        yield state["url"]
+    finally:
+        with _locked(meeting_place / "stack.lock"):
+            state = json.loads(state_path.read_text())
+            state["users"] -= 1
+            if state["users"]:
+                state_path.write_text(json.dumps(state))
+            else:
+                state_path.unlink()
+                if started is not None and started.process is not None:
+                    started.stop()
+                else:  # started by a process that has finished its tests
+                    os.kill(state["pid"], signal.SIGINT)
+                    wait_until(lambda: not alive(state["pid"]), 60)
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    with path.open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def descendants(pid: int) -> set[int]:

@@ -256,3 +256,18 @@ def test_a_burst_of_connections_waits_for_the_gateway_instead_of_being_dropped(
         server.shutdown()
     # Then every one of them is answered: none was reset or left unconnected
     assert Counter(outcomes) == {"200": 128}
+
+
+def test_each_cookie_is_a_set_cookie_header_of_its_own(gateway_routes: Any) -> None:
+    # Given a function that sets two cookies (API Gateway's multi-value headers)
+    cookies = ["a=1; Path=/; HttpOnly", "b=2; Path=/; Max-Age=900"]
+    recorder = Recorder({"statusCode": 303, "multiValueHeaders": {"Set-Cookie": cookies}})
+    url, server = serve(LocalGateway(gateway_routes, recorder))
+    try:
+        # When a client asks for its page
+        response = httpx.get(f"{url}/offices", params={"zip": "10001"})
+    finally:
+        server.shutdown()
+    # Then each cookie comes on its own line, and the client keeps both
+    assert response.headers.get_list("set-cookie") == cookies
+    assert dict(response.cookies) == {"a": "1", "b": "2"}
