@@ -32,7 +32,7 @@ def catalogue(language: str) -> dict[str, list[str]]:
     with (LOCALE_DIR / language / "LC_MESSAGES" / "site.po").open("rb") as handle:
         return {
             (message.id if isinstance(message.id, str) else message.id[0]): (
-                [message.string] if isinstance(message.string, str) else list(message.string)
+                [message.string] if isinstance(message.string, str) else list(message.string or ())
             )
             for message in read_po(handle)
             if message.id and not message.fuzzy
