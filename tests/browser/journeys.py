@@ -137,8 +137,15 @@ def to_details_of(page: Page, language: str, slot_id: str) -> None:
 
 def to_check_quickly(page: Page, language: str, slot_id: str | None = None) -> None:
     """Straight to the details of a free time (the earlier steps are links with ids)."""
-    to_details_of(page, language, slot_id or free_slots(page.request)[0])
+    to_details_of(page, language, slot_id or any_free_slot(page.request))
     give_details(page, Person.new())
+
+
+def any_free_slot(api: APIRequestContext) -> str:
+    """One of the first free day's slots (at random, so that tests running side by side
+    seldom want the same seat; never the last one, which `to_taken` fills)."""
+    slots = free_slots(api)
+    return random.choice(slots[:-1] or slots)
 
 
 def to_first_free_times(page: Page, language: str) -> None:
@@ -147,7 +154,7 @@ def to_first_free_times(page: Page, language: str) -> None:
 
 
 def to_details_quickly(page: Page, language: str) -> None:
-    to_details_of(page, language, free_slots(page.request)[0])
+    to_details_of(page, language, any_free_slot(page.request))
 
 
 def to_details_with_errors(page: Page, language: str) -> None:
@@ -312,3 +319,27 @@ def send_the_lost_form_empty(page: Page, language: str) -> None:
 
 def ask_for_a_notice_nobody_has(page: Page, language: str) -> None:
     ask_for_the_notice(page, language, Person.new())
+
+
+def to_appointment(page: Page, language: str) -> None:
+    signed_in(page, language)
+
+
+def to_appointment_days(page: Page, language: str) -> None:
+    signed_in(page, language)
+    press(page, 'a[href$="/appointment/days"]')
+
+
+def to_appointment_times(page: Page, language: str) -> None:
+    signed_in(page, language)
+    to_new_times(page)
+
+
+def to_appointment_cancel(page: Page, language: str) -> None:
+    signed_in(page, language)
+    to_cancel(page)
+
+
+def to_appointment_cancelled(page: Page, language: str) -> None:
+    signed_in(page, language)
+    cancel(page)

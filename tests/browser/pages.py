@@ -88,6 +88,29 @@ SITE_PAGES = (
     ),
     SitePage("book-confirmation", journeys.book_quickly),
     SitePage("book-taken", journeys.to_taken, primary="main .usa-button", status=409),
+    SitePage("appointment-sign-in", "/{lang}/appointment/sign-in", primary="main form .usa-button"),
+    SitePage(
+        "appointment", journeys.to_appointment, primary="main .usa-button >> nth=0", revisit=True
+    ),
+    SitePage("appointment-days", journeys.to_appointment_days, revisit=True),
+    SitePage(
+        "appointment-times",
+        journeys.to_appointment_times,
+        primary="main form .usa-button",
+        revisit=True,
+    ),
+    SitePage(
+        "appointment-cancel",
+        journeys.to_appointment_cancel,
+        primary='main form [type="submit"]',
+        revisit=True,
+    ),
+    SitePage(
+        "appointment-cancelled",
+        journeys.to_appointment_cancelled,
+        primary="main .usa-button >> nth=0",
+        revisit=True,
+    ),
     SitePage("lost", "/{lang}/lost", primary="main form .usa-button"),
     SitePage(
         "lost-errors",
