@@ -7,12 +7,13 @@ never shows a stack trace or personal data (it is logged without either, as in t
 from __future__ import annotations
 
 from http import HTTPStatus
+from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from pynamodb.exceptions import PynamoDBException
 
-from appointments.api import Handler, lambda_entry
+from appointments.api import Handler, error_response, lambda_entry
 from appointments.errors import AppointmentError, Throttled
 from appointments.observability import count, log_unexpected, logger
 from appointments.site.i18n import DEFAULT_LANGUAGE
@@ -73,7 +74,11 @@ def make_site_resolver(*routers: Router) -> APIGatewayRestResolver:
         return refusal_page(_Unexpected("internal error"))
 
     @app.not_found
-    def no_such_page(_: Exception) -> Response[str]:
+    def no_such_page(_: Exception) -> Response[Any]:
+        # An address outside /{lang}/ is one of the JSON API's that does not exist.
+        if language_of_path(app.current_event.path) is None:
+            count("RequestsRefused")
+            return error_response(HTTPStatus.NOT_FOUND, "not_found", "There is no such resource.")
         return refusal_page(PageNotFound("no such page"))
 
     return app

@@ -4,17 +4,9 @@ when shown (gettext domain "site")."""
 from __future__ import annotations
 
 from appointments.site.i18n import N_
-from appointments.vocabulary import AppointmentStatus, Service
+from appointments.vocabulary import SERVICE_NAMES, AppointmentStatus
 
-SERVICE_NAMES = {
-    Service.ADIT_STAMP: N_("ADIT stamp (temporary proof of permanent residence)"),
-    Service.EMERGENCY_ADVANCE_PAROLE: N_("Emergency advance parole"),
-    Service.IMMIGRATION_JUDGE_GRANT: N_("Immigration judge grant"),
-    Service.OTHER: N_("Other services"),
-    Service.ASYLUM: N_("Asylum interview"),
-    Service.NACARA: N_("NACARA interview"),
-    Service.FEAR_SCREENING: N_("Credible or reasonable fear screening"),
-}
+__all__ = ["SERVICE_NAMES", "STATUS_NAMES"]
 
 STATUS_NAMES = {
     AppointmentStatus.BOOKED: N_("Booked"),
