@@ -126,7 +126,6 @@ PAGES = (
     "/lost",
     "/lost/sent",
     "/appointment/sign-in",
-    "/no-such-page",
 )
 
 
