@@ -682,6 +682,20 @@ def test_a_form_without_its_csrf_token_is_refused_and_books_nothing(
     assert seats_taken() == 0
 
 
+def test_a_confirmation_with_a_token_not_made_for_its_cookie_is_refused(
+    visitor: SiteVisitor,
+) -> None:
+    # Given the answers to check, and a token of another browser's CSRF cookie
+    details = details_page(visitor, times_page(visitor))
+    send_details(visitor, details)
+    forged = "0" * 64
+    # When the confirmation is sent with it
+    page = visitor.post("/en/book/confirm", {"csrf_token": forged}, with_csrf=False)
+    # Then it is refused, and nothing is booked
+    assert page.status == 403
+    assert appointments() == []
+
+
 def test_answers_gone_say_to_start_again(visitor: SiteVisitor) -> None:
     visitor.get("/en/book")
     page = confirm(visitor)
