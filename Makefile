@@ -13,9 +13,10 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 
 # Handler cost next to the bare DynamoDB request, import times, the release's requests per
 # slot, notice rendering, and contended bookings through the local stack's gateway next to the
-# raw DynamoDB Local rate (prints tables; the handlers' metric lines are switched off).
+# raw DynamoDB Local rate, and the site's pages next to their JSON twins with the weight of the
+# first visit (prints tables; the handlers' metric lines are switched off).
 bench: export POWERTOOLS_METRICS_DISABLED := true
-bench: dynamodb-local catalogues system-packages
+bench: dynamodb-local catalogues assets system-packages
 	@PYTHONPATH=layers/appointments:. $(BIN)/python -W ignore -m tests.bench.api_bench
 	@echo
 	@PYTHONPATH=layers/appointments:. $(BIN)/python -W ignore -m tests.bench.release_bench
@@ -23,6 +24,8 @@ bench: dynamodb-local catalogues system-packages
 	@PYTHONPATH=layers/appointments:. $(BIN)/python -W ignore -m tests.bench.notice_bench
 	@echo
 	@PYTHONPATH=layers/appointments:. $(BIN)/python -W ignore -m tests.bench.gateway_bench
+	@echo
+	@PYTHONPATH=layers/appointments:. $(BIN)/python -W ignore -m tests.bench.site_bench
 
 # The whole system on http://127.0.0.1:3000 (settings: see infra/local/stack.py). Ctrl-C stops it.
 run: install catalogues assets system-packages
@@ -145,7 +148,7 @@ messages:
 
 test: lint typecheck template-lint dynamodb-local catalogues assets system-packages browser-packages layer-build-packages
 	@echo "==> pytest (unit, integration on DynamoDB Local, end-to-end and browser on the local stack)"
-	@$(BIN)/pytest -n 2 --dist loadfile
+	@$(BIN)/pytest -n 2 --dist loadgroup
 
 # The pictures of the site in README (docs/screenshots): the browser tests photograph every page
 # into .cache/screenshots; three of them are kept.

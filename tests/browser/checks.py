@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -76,11 +77,38 @@ document.addEventListener("securitypolicyviolation", event => {
 
 
 @dataclass(frozen=True)
+class Drawing:
+    """How a page was drawn in a desktop window: its status, whether each style sheet was
+    applied, the images that did not load (and the page photographed whole, for a person to
+    look at)."""
+
+    status: int
+    styled: list[bool]
+    broken_images: list[str]
+
+
+def drawing(page: Page, watch: Watch, photograph: Path) -> Drawing:
+    photograph.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=photograph, full_page=True)
+    return Drawing(
+        status=watch.documents[-1].status,
+        styled=page.evaluate(
+            "[...document.querySelectorAll('link[rel=stylesheet]')]"
+            ".map(link => link.sheet !== null && link.sheet.cssRules.length > 0)"
+        ),
+        broken_images=page.evaluate(
+            "[...document.images].filter(i => !i.complete || i.naturalWidth === 0).map(i => i.src)"
+        ),
+    )
+
+
+@dataclass(frozen=True)
 class Visit:
     """What one visit of a page showed, looked at in turn on the same page: each document's
     status and headers (redirects included), the console's errors, the policy violations, the
-    hosts asked, <html>'s language and direction; axe-core's violations (and its time); the
-    page with text at 200% in a desktop window; the page in a window 320 CSS pixels wide."""
+    hosts asked, <html>'s language and direction; how it was drawn; axe-core's violations
+    (and its time); the page with text at 200% in a desktop window; the page in a window 320
+    CSS pixels wide."""
 
     url: str
     documents: list[tuple[str, int, dict[str, str]]]
@@ -89,6 +117,7 @@ class Visit:
     hosts: set[str]
     lang: str | None
     dir: str | None
+    drawing: Drawing
     violations: list[dict[str, Any]]
     axe_seconds: float
     heading_growth: float
@@ -103,12 +132,15 @@ DESKTOP = ViewportSize(width=1280, height=800)
 NARROW = ViewportSize(width=320, height=640)
 
 
-def visit(page: Page, reach: Callable[[Page], None], primary: str | None) -> Visit:
+def visit(
+    page: Page, reach: Callable[[Page], None], primary: str | None, photograph: Path
+) -> Visit:
     page.set_viewport_size(DESKTOP)
     page.add_init_script(POLICY_VIOLATIONS)
     watch = Watch.on(page)
     reach(page)
     html = page.locator("html")
+    drawn = drawing(page, watch, photograph)
     started = time.monotonic()
     violations = axe_violations(page)
     axe_seconds = time.monotonic() - started
@@ -128,6 +160,7 @@ def visit(page: Page, reach: Callable[[Page], None], primary: str | None) -> Vis
         hosts=watch.hosts(),
         lang=html.get_attribute("lang"),
         dir=html.get_attribute("dir"),
+        drawing=drawn,
         violations=violations,
         axe_seconds=axe_seconds,
         heading_growth=heading_growth,
@@ -163,11 +196,14 @@ def axe_source() -> str:
 
 
 def axe_violations(page: Page) -> list[dict[str, Any]]:
-    """axe-core's WCAG 2.2 AA violations in the page as it is now. The script is evaluated
-    through the DevTools protocol, which the page's Content-Security-Policy does not govern."""
+    """axe-core's WCAG 2.2 AA violations in the page as it is now (only those: collecting the
+    rules passed takes axe longer). The script is evaluated through the DevTools protocol,
+    which the page's Content-Security-Policy does not govern."""
     page.evaluate(axe_source())
     result = page.evaluate(
-        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_TAGS
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags},"
+        " resultTypes: ['violations']})",
+        WCAG_TAGS,
     )
     violations: list[dict[str, Any]] = result["violations"]
     return violations

@@ -10,8 +10,17 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, BrowserContext
 
-from tests.browser.checks import CHROMIUM, Visit, Watch, visit
-from tests.browser.pages import SitePage
+from tests.browser.checks import (
+    CHROMIUM,
+    DESKTOP,
+    SCREENSHOTS,
+    Drawing,
+    Visit,
+    Watch,
+    drawing,
+    visit,
+)
+from tests.browser.pages import CHECKED_LANGUAGES, SitePage
 from tests.e2e.running import shared_stack
 
 
@@ -59,11 +68,36 @@ def visits(
                 context.new_page(),
                 lambda page: site_page.open(page, language),
                 site_page.primary,
+                photograph=SCREENSHOTS / f"{site_page.name}-{language}.png",
             )
         finally:
             context.close()
 
     return visit_of
+
+
+@pytest.fixture(scope="session")
+def drawings(
+    browser: Browser,
+    browser_context_args: dict[str, Any],
+    visits: Callable[[SitePage, str], Visit],
+) -> Callable[[SitePage, str], Drawing]:
+    """How each page was drawn in each language (photographed into .cache/screenshots): from
+    its visit in the checked languages, else from a visit of its own that only looks."""
+
+    @cache
+    def drawing_of(site_page: SitePage, language: str) -> Drawing:
+        if language in CHECKED_LANGUAGES:
+            return visits(site_page, language).drawing
+        context = browser.new_context(**browser_context_args, viewport=DESKTOP)
+        try:
+            watch = Watch.on(context.new_page())
+            site_page.open(watch.page, language)
+            return drawing(watch.page, watch, SCREENSHOTS / f"{site_page.name}-{language}.png")
+        finally:
+            context.close()
+
+    return drawing_of
 
 
 @pytest.fixture

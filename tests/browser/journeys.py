@@ -252,7 +252,10 @@ def fill_slot(api: APIRequestContext, slot_id: str, leave: int = 0) -> None:
     """Book the seats of a slot but `leave` of them, through the JSON API, for other people."""
     office, _, when = slot_id.partition(":")
     slots = api.get(f"/offices/{office}/slots", params={"date": when[:10], "service": SERVICE})
-    (slot,) = [s for s in slots.json()["slots"] if s["slotId"] == slot_id]
+    listed = [s for s in slots.json()["slots"] if s["slotId"] == slot_id]
+    if not listed and leave == 0:
+        return  # already filled by somebody else (a full slot is not listed)
+    (slot,) = listed
     for _ in range(slot["available"] - leave):
         person = Person.new()
         body: dict[str, Any] = booking_body(

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.checks import SCREENSHOTS, Watch
+from tests.browser.checks import Drawing, Watch
 from tests.browser.pages import PHOTOGRAPHED_LANGUAGES, SitePage, every_page
 
 pytestmark = pytest.mark.browser
@@ -44,24 +44,12 @@ def test_the_language_switcher_keeps_the_page(
 
 @pytest.mark.parametrize(("site_page", "language"), every_page(PHOTOGRAPHED_LANGUAGES))
 def test_the_page_is_drawn_with_its_style_and_images(
-    browse: Callable[..., Watch], site_page: SitePage, language: str
+    drawings: Callable[[SitePage, str], Drawing], site_page: SitePage, language: str
 ) -> None:
-    # Given a desktop window
-    watch = browse(viewport={"width": 1024, "height": 768})
-    page = watch.page
-    # When the page is shown
-    site_page.open(page, language)
-    # Then it has its status, its style sheet is applied and every image is drawn
-    assert watch.documents[-1].status == site_page.status
-    styled = page.evaluate(
-        "[...document.querySelectorAll('link[rel=stylesheet]')]"
-        ".map(link => link.sheet !== null && link.sheet.cssRules.length > 0)"
-    )
-    assert styled and all(styled)
-    broken = page.evaluate(
-        "[...document.images].filter(i => !i.complete || i.naturalWidth === 0).map(i => i.src)"
-    )
-    assert broken == []
-    # (and is photographed whole, for a look at every page in three scripts)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=SCREENSHOTS / f"{site_page.name}-{language}.png", full_page=True)
+    # When the page is shown in a desktop window (and photographed whole, for a look at every
+    # page in three scripts)
+    drawn = drawings(site_page, language)
+    # Then it has its status, its style sheets are applied and every image is drawn
+    assert drawn.status == site_page.status
+    assert drawn.styled and all(drawn.styled)
+    assert drawn.broken_images == []
