@@ -50,7 +50,7 @@ deploy: $(SAM) layers/appointments/requirements.txt notice-layer assets
 	@touch .aws-sam/deployed
 	@$(BIN)/python -m infra.tools.upload_assets
 
-.PHONY: run deploy bench install test lint assets catalogues messages system-packages browser-packages screenshots layer-build-packages notice-layer typecheck template-lint openapi unit integration dynamodb-local clean
+.PHONY: run deploy bench install test lint assets catalogues messages system-packages browser-packages screenshots layer-build-packages test-packages test-prerequisites notice-layer typecheck template-lint openapi unit integration dynamodb-local clean
 
 $(UV):
 	@echo "==> Installing uv $(UV_VERSION) into .cache/uv"
@@ -146,7 +146,16 @@ messages:
 	@$(BIN)/pybabel extract -F babel.cfg -k N_ -o templates/locale/messages.pot --no-location --omit-header .
 	@$(BIN)/pybabel extract -F templates/site/babel.cfg -k N_ -o templates/locale/site.pot --no-location --omit-header .
 
-test: lint typecheck template-lint dynamodb-local catalogues assets system-packages browser-packages layer-build-packages
+# Everything the tests need, made side by side (the Debian packages in one apt-get run), then
+# the tests in two processes: a module's tests together, a page's browser checks together.
+TEST_PACKAGES := $(SYSTEM_PACKAGES) $(BROWSER_PACKAGES) $(LAYER_BUILD_PACKAGES) $(CROSS_COMPILER)
+test-packages:
+	$(call apt_ensure,$(TEST_PACKAGES))
+
+test-prerequisites: lint typecheck template-lint dynamodb-local catalogues assets test-packages
+
+test:
+	@$(MAKE) --no-print-directory -j 4 --output-sync=target test-prerequisites
 	@echo "==> pytest (unit, integration on DynamoDB Local, end-to-end and browser on the local stack)"
 	@$(BIN)/pytest -n 2 --dist loadgroup
 

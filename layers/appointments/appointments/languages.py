@@ -39,6 +39,11 @@ _HT_MONTHS = (
 )  # fmt: skip
 
 
+def _locale(language: str) -> Locale:
+    """The language's parsed Babel locale (Haitian Creole's times and zones are French's)."""
+    return _LOCALES[language]
+
+
 def date_text(moment: date, language: str, *, weekday: bool = True) -> str:
     """The full date ("Friday, November 27, 2026") in `language`; without its weekday
     ("November 27, 2026") for a date of birth."""
@@ -47,17 +52,18 @@ def date_text(moment: date, language: str, *, weekday: bool = True) -> str:
         text = f"{moment.day} {month} {moment.year}"
         return f"{day} {text}" if weekday else text
     day_only = moment.date() if isinstance(moment, datetime) else moment
-    return format_date(day_only, "full" if weekday else "long", locale=BABEL_LOCALES[language])
+    return format_date(day_only, "full" if weekday else "long", locale=_locale(language))
 
 
 def time_text(moment: datetime, language: str) -> str:
-    locale = BABEL_LOCALES["fr" if language == "ht" else language]
-    return format_time(moment.time(), "short", locale=locale)
+    return format_time(
+        moment.time(), "short", locale=_locale("fr" if language == "ht" else language)
+    )
 
 
 def time_zone_text(time_zone: str, language: str) -> str:
     """A time zone as people name it ("Eastern Time"), with its IANA name if CLDR has none."""
-    locale = BABEL_LOCALES["fr" if language == "ht" else language]
+    locale = _locale("fr" if language == "ht" else language)
     name = get_timezone_name(time_zone, "long", zone_variant="generic", locale=locale)
     return str(name) if name else time_zone
 
@@ -66,7 +72,7 @@ def month_text(month: date, language: str) -> str:
     """A month and its year, as a calendar's title ("December 2026")."""
     if language == "ht":
         return f"{_HT_MONTHS[month.month - 1]} {month.year}"
-    return format_date(month, "LLLL y", locale=BABEL_LOCALES[language])
+    return format_date(month, "LLLL y", locale=_locale(language))
 
 
 _A_MONDAY = date(2024, 1, 1)
@@ -78,7 +84,7 @@ def weekday_names(language: str, *, wide: bool = False) -> tuple[str, ...]:
     if language == "ht":
         return tuple(name if wide else name[:3].capitalize() for name in _HT_DAYS)
     pattern = "EEEE" if wide else "EEE"
-    locale = BABEL_LOCALES[language]
+    locale = _locale(language)
     return tuple(
         format_date(_A_MONDAY + timedelta(days=offset), pattern, locale=locale)
         for offset in range(7)
@@ -90,13 +96,13 @@ def month_names(language: str) -> tuple[str, ...]:
     """January to December, for a date of birth's month field."""
     if language == "ht":
         return _HT_MONTHS
-    locale = BABEL_LOCALES[language]
+    locale = _locale(language)
     return tuple(format_date(date(2024, month, 1), "LLLL", locale=locale) for month in range(1, 13))
 
 
 def distance_text(miles: float, language: str) -> str:
     """A distance in miles ("12.3 miles"), in `language`."""
-    locale = BABEL_LOCALES[language]
+    locale = _locale(language)
     text = format_unit(miles, "length-mile", length="long", locale=locale)
     if "length-mile" in text:
         # Babel writes the unit's id where CLDR has no long name for it (Chinese, Vietnamese)
@@ -114,7 +120,7 @@ def _sort_key(name: str) -> str:
 def country_names(language: str) -> dict[str, str]:
     """Every country and territory of ISO 3166-1 (alpha-2 code → name in `language`), in the
     order of the names."""
-    territories = Locale.parse(BABEL_LOCALES[language]).territories
+    territories = _locale(language).territories
     names = {
         code: str(name)
         for code, name in territories.items()
@@ -126,11 +132,13 @@ def country_names(language: str) -> dict[str, str]:
 @cache
 def direction(language: str) -> str:
     """ "rtl" or "ltr"."""
-    return str(Locale.parse(BABEL_LOCALES[language]).text_direction)
+    return str(_locale(language).text_direction)
 
 
-# Every language's locale data is loaded before anything is formatted: in Babel 2.18, once a
-# Chinese stand-alone month name has been formatted, a locale loaded afterwards (Korean, Arabic,
-# Portuguese, Filipino) answers Chinese month names.
+# Every language's locale is parsed once (a page formats dozens of times), and its data loaded
+# before anything is formatted: in Babel 2.18, once a Chinese stand-alone month name has been
+# formatted, a locale loaded afterwards (Korean, Arabic, Portuguese, Filipino) answers Chinese
+# month names.
+_LOCALES = {language: Locale.parse(identifier) for language, identifier in BABEL_LOCALES.items()}
 for _language in BABEL_LOCALES:
     direction(_language)
