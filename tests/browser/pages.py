@@ -122,6 +122,7 @@ SITE_PAGES = (
     SitePage("pin-link-refused", "/{lang}/pin/not-a-link", primary="main .usa-button", status=403),
     SitePage("pin-reset", journeys.to_new_pin_form, primary="main form .usa-button", revisit=True),
     SitePage("pin-new", journeys.to_new_pin),
+    SitePage("no-such-page", "/{lang}/no-such-page", primary="main .usa-button", status=404),
     # Outside any language (an unknown one), the error page is in English.
     SitePage(
         "unknown-language",

@@ -168,7 +168,7 @@ def raw_exchange(url: str, request: bytes) -> tuple[int, dict[str, str], bytes]:
 
 @pytest.mark.parametrize(
     ("method", "path"),
-    [("TRACE", "/appointments"), ("PATCH", "/appointments/ABC"), ("GET", "/no/such/thing")],
+    [("TRACE", "/appointments"), ("PATCH", "/appointments/ABC"), ("POST", "/no/such/thing")],
 )
 def test_an_unknown_method_or_route_gets_the_templates_json_answer(
     gateway_routes: Any, method: str, path: str

@@ -3,6 +3,7 @@ and pages read in the right direction."""
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -126,6 +127,7 @@ PAGES = (
     "/lost",
     "/lost/sent",
     "/appointment/sign-in",
+    "/no-such-page",
 )
 
 
@@ -144,3 +146,26 @@ def test_no_english_is_left_on_a_translated_page(language: str) -> None:
         if found:
             left[page] = found
     assert left == {}
+
+
+@pytest.mark.parametrize("language", ["en", "es", "ar"])
+def test_an_address_under_a_language_without_a_page_is_the_sites_404_in_it(language: str) -> None:
+    # When a visitor opens an address of the site that has no page
+    page = SiteVisitor().get(f"/{language}/book/no/such/page")
+    # Then the answer is the site's "no such page", in the address's language
+    assert page.status == 404
+    assert page.headers["content-type"].startswith("text/html")
+    assert f'<html lang="{language}"' in page.html
+
+
+def test_a_get_of_an_api_address_that_does_not_exist_is_the_apis_json_404() -> None:
+    # When a client asks for an address of the JSON API that does not exist (the site's
+    # catch-all route takes every GET nothing else serves)
+    answer = SiteVisitor().get("/offices/new-york/no-such-thing")
+    # Then the answer is the API's own 404, in its error contract
+    assert answer.status == 404
+    assert answer.headers["content-type"] == "application/json"
+    assert json.loads(answer.html) == {
+        "error": "not_found",
+        "message": "There is no such resource.",
+    }

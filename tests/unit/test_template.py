@@ -293,7 +293,8 @@ def test_api_event_matches_the_route_the_function_registers(
         (event["Properties"]["Method"].upper(), event["Properties"]["Path"])
         for event in _api_events(function)
     }
-    assert events == registered
+    # (a greedy catch-all route is served by the resolver's "not found" handler)
+    assert {event for event in events if not event[1].endswith("{proxy+}")} == registered
 
 
 # -------------------------------------------------------------------------- runtime
