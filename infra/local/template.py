@@ -7,6 +7,7 @@ AWS::DynamoDB::Table resources (keys, indexes, TTL, stream), never from a second
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,8 @@ import yaml
 from infra import REPO_ROOT
 
 TEMPLATE_PATH = REPO_ROOT / "template.yaml"
+# How long an index added to a table with data may take to be filled.
+INDEX_CREATION_SECONDS = 120
 
 
 class _CloudFormationLoader(yaml.SafeLoader):
@@ -86,13 +89,15 @@ def table_definitions(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
 def create_tables(client: Any, table_names: dict[str, str], template: dict[str, Any]) -> list[str]:
     """Create the template's tables under the given physical names, if absent.
 
-    Returns the names created; existing tables are left as they are (data survives restarts).
+    Returns the names created; existing tables keep their data (it survives restarts) and get
+    the global secondary indexes the template has added since, as a stack update would.
     """
     existing = set(client.list_tables().get("TableNames", []))
     created = []
     for logical_id, definition in table_definitions(template).items():
         name = table_names[logical_id]
         if name in existing:
+            add_missing_indexes(client, name, definition["create_table"])
             continue
         client.create_table(TableName=name, **definition["create_table"])
         client.get_waiter("table_exists").wait(
@@ -108,6 +113,35 @@ def create_tables(client: Any, table_names: dict[str, str], template: dict[str, 
             )
         created.append(name)
     return created
+
+
+def add_missing_indexes(client: Any, name: str, create_table: dict[str, Any]) -> list[str]:
+    """Create the indexes of `create_table` the table lacks, one at a time (DynamoDB creates
+    one per update), and wait until each is filled from the items already there."""
+    table = client.describe_table(TableName=name)["Table"]
+    present = {index["IndexName"] for index in table.get("GlobalSecondaryIndexes", [])}
+    added = []
+    for index in create_table.get("GlobalSecondaryIndexes", []):
+        if index["IndexName"] in present:
+            continue
+        client.update_table(
+            TableName=name,
+            AttributeDefinitions=create_table["AttributeDefinitions"],
+            GlobalSecondaryIndexUpdates=[{"Create": index}],
+        )
+        deadline = time.monotonic() + INDEX_CREATION_SECONDS
+        while _index_status(client, name, index["IndexName"]) != "ACTIVE":
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"index {index['IndexName']} of {name} is not active")
+            time.sleep(0.1)
+        added.append(index["IndexName"])
+    return added
+
+
+def _index_status(client: Any, name: str, index_name: str) -> str | None:
+    table = client.describe_table(TableName=name)["Table"]
+    statuses = {i["IndexName"]: i["IndexStatus"] for i in table.get("GlobalSecondaryIndexes", [])}
+    return statuses.get(index_name)
 
 
 def table_names(template: dict[str, Any], prefix: str) -> dict[str, str]:

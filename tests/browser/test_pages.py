@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.checks import Drawing, Watch
+from tests.browser.journeys import book_quickly
 from tests.browser.pages import PHOTOGRAPHED_LANGUAGES, SitePage, every_page
 
 pytestmark = pytest.mark.browser
@@ -53,3 +54,16 @@ def test_the_page_is_drawn_with_its_style_and_images(
     assert drawn.status == site_page.status
     assert drawn.styled and all(drawn.styled)
     assert drawn.broken_images == []
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_the_copy_buttons_show_only_where_a_script_can_copy(
+    browse: Callable[..., Watch], javascript: bool
+) -> None:
+    # Given a browser with JavaScript on or off
+    page = browse(javascript=javascript).page
+    # When a person books
+    book_quickly(page, "en")
+    # Then the buttons that copy the confirmation number and the PIN show only with a script
+    buttons = page.locator("[data-copy]").all()
+    assert [button.is_visible() for button in buttons] == [javascript, javascript]

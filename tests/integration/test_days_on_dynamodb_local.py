@@ -5,11 +5,20 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+import boto3
 import pytest
 
 from appointments.offices import Office
 from appointments.slots import SlotId, slot_starts
-from tests.helpers import book_numbered, call, count_dynamodb_calls, write_weekdays
+from infra.local.dynamodb_local import DynamoDBLocal
+from infra.local.template import create_tables, load_template, table_definitions
+from tests.helpers import (
+    TABLE_NAMES,
+    book_numbered,
+    call,
+    count_dynamodb_calls,
+    write_weekdays,
+)
 
 
 def first_weekday_of_next_month() -> date:
@@ -81,3 +90,34 @@ def test_a_day_whose_seats_are_all_taken_is_not_listed(
     body = list_days(first, second)
     # Then only the first day is listed
     assert [day["date"] for day in body["days"]] == [first.isoformat()]
+
+
+def test_a_table_made_before_the_calendar_index_gets_it_filled_at_the_next_start(
+    offices: dict[str, Office], dynamodb_local: DynamoDBLocal
+) -> None:
+    # Given a slots table made without the calendar's index, holding an opened day
+    client = boto3.client("dynamodb", endpoint_url=dynamodb_local.endpoint_url)
+    name = TABLE_NAMES["SlotsTable"]
+    definition = table_definitions(load_template())["SlotsTable"]["create_table"]
+    keys = {key["AttributeName"] for key in definition["KeySchema"]}
+    client.delete_table(TableName=name)
+    client.create_table(
+        TableName=name,
+        KeySchema=definition["KeySchema"],
+        AttributeDefinitions=[
+            a for a in definition["AttributeDefinitions"] if a["AttributeName"] in keys
+        ],
+        BillingMode=definition["BillingMode"],
+    )
+    office = offices["new-york"]
+    day = date.today() + timedelta(days=7)
+    while not slot_starts(office, day):
+        day += timedelta(days=1)
+    write_weekdays([office], day, 1)
+    # When the local stack makes the template's tables again (as at each start)
+    created = create_tables(client, TABLE_NAMES, load_template())
+    # Then the table and its data are kept, and the calendar finds the day through the index
+    assert name not in created
+    (listed,) = list_days(day, day)["days"]
+    assert listed["date"] == day.isoformat()
+    assert listed["available"] == office.capacity * len(slot_starts(office, day))

@@ -12,7 +12,15 @@ import pytest
 from appointments.errors import InvalidRequest
 from appointments.models import SlotModel
 from appointments.offices import Address, Office
-from appointments.slots import SlotId, free_slots, office_day, open_day, slot_starts
+from appointments.slots import (
+    FreeDay,
+    SlotId,
+    free_days,
+    free_slots,
+    office_day,
+    open_day,
+    slot_starts,
+)
 
 MONDAY = date(2030, 1, 7)  # a winter Monday, far enough ahead to never be "past"
 SATURDAY = date(2030, 1, 5)
@@ -186,6 +194,28 @@ def test_open_day_again_does_not_reset_a_booked_slot(honolulu: Office) -> None:
     open_day(honolulu, MONDAY)
     # Then the bookings are kept
     assert stored_slots(honolulu, MONDAY)["07:45"].booked == 2
+
+
+def test_opening_a_day_again_puts_slots_stored_before_the_calendar_index_in_it(
+    honolulu: Office,
+) -> None:
+    # Given an opened day, one seat booked, whose slots were stored before the calendar's
+    # index existed (without its keys): the calendar does not see the day
+    open_day(honolulu, MONDAY)
+    for slot in stored_slots(honolulu, MONDAY).values():
+        slot.update(actions=[SlotModel.office_month.remove(), SlotModel.day_start.remove()])
+    SlotModel.get(office_day(honolulu.office_id, MONDAY), "07:45").update(
+        actions=[SlotModel.booked.set(1)]
+    )
+    before = datetime(2030, 1, 1, tzinfo=UTC)
+    assert free_days(honolulu, MONDAY, MONDAY, before) == []
+    # When the release opens the day again
+    open_day(honolulu, MONDAY)
+    # Then the calendar shows the day with its free seats, and the booking is kept
+    slots = stored_slots(honolulu, MONDAY)
+    seats = sum(slot.capacity for slot in slots.values()) - 1
+    assert free_days(honolulu, MONDAY, MONDAY, before) == [FreeDay(MONDAY, seats)]
+    assert slots["07:45"].booked == 1
 
 
 @pytest.fixture

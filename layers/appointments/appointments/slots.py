@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from pynamodb.exceptions import PutError, TransactWriteError
+from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from appointments.errors import InvalidRequest
@@ -116,23 +116,44 @@ def open_day(office: Office, day: date, *, starts: Iterable[str] | None = None) 
     wanted = [new_slot(office, day, start) for start in times]
     if len(wanted) <= MAX_TRANSACTION_ITEMS and _put_all_or_nothing(wanted):
         return OpenedDay(office.office_id, day, len(wanted), 0)
-    present = _present_starts(office, day)
+    present = _present_slots(office, day)
     missing = [slot for slot in wanted if slot.start_time not in present]
     created = sum(_put_new_slots(chunk) for chunk in _chunks(missing, MAX_TRANSACTION_ITEMS))
+    for slot in present.values():
+        if slot.office_month is None:
+            _index_for_the_calendar(slot, day)
     return OpenedDay(office.office_id, day, created, len(wanted) - created)
 
 
 def plan_day(office: Office, day: date) -> OpenedDay:
     """What open_day would do, without writing: for a dry run."""
     wanted = slot_starts(office, day)
-    present = _present_starts(office, day)
+    present = _present_slots(office, day)
     missing = [start for start in wanted if start not in present]
     return OpenedDay(office.office_id, day, len(missing), len(wanted) - len(missing))
 
 
-def _present_starts(office: Office, day: date) -> set[str]:
+def _present_slots(office: Office, day: date) -> dict[str, SlotModel]:
     key = office_day(office.office_id, day)
-    return {slot.start_time for slot in SlotModel.query(key, consistent_read=True)}
+    return {slot.start_time: slot for slot in SlotModel.query(key, consistent_read=True)}
+
+
+def _index_for_the_calendar(slot: SlotModel, day: date) -> None:
+    """A slot opened before the calendar's index existed gets its keys, so that its day shows
+    in the calendar: the next release after the index is added fixes every open day, once
+    (the condition makes a second release, or one running alongside, change nothing)."""
+    office_id = slot.office_day.rpartition("#")[0]
+    try:
+        slot.update(
+            actions=[
+                SlotModel.office_month.set(office_month(office_id, day)),
+                SlotModel.day_start.set(f"{day.isoformat()}T{slot.start_time}"),
+            ],
+            condition=SlotModel.office_day.exists() & SlotModel.office_month.does_not_exist(),
+        )
+    except UpdateError as error:
+        if error.cause_response_code != "ConditionalCheckFailedException":
+            raise
 
 
 def new_slot(office: Office, day: date, start: str) -> SlotModel:
