@@ -213,7 +213,7 @@ def test_opening_a_day_again_puts_slots_stored_before_the_calendar_index_in_it(
     open_day(honolulu, MONDAY)
     # Then the calendar shows the day with its free seats, and the booking is kept
     slots = stored_slots(honolulu, MONDAY)
-    seats = sum(slot.capacity for slot in slots.values()) - 1
+    seats = int(sum(slot.capacity for slot in slots.values())) - 1
     assert free_days(honolulu, MONDAY, MONDAY, before) == [FreeDay(MONDAY, seats)]
     assert slots["07:45"].booked == 1
 
