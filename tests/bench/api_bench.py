@@ -17,7 +17,8 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -26,6 +27,7 @@ import boto3
 from botocore.config import Config
 from moto.server import ThreadedMotoServer
 
+from appointments.offices import Office
 from appointments.slots import open_day
 from infra.local.dynamodb_local import DynamoDBLocal, free_port
 from infra.tools.seed import seed_offices
@@ -79,18 +81,28 @@ def import_time_ms(function: str) -> float:
     return statistics.median(runs)
 
 
-def main() -> None:
+@contextmanager
+def seeded_dynamodb_local() -> Iterator[tuple[DynamoDBLocal, dict[str, Office]]]:
+    """DynamoDB Local with the template's tables and the sample offices, and moto's server for
+    the service secret: what the handlers measured in this process call."""
     port = free_port()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per secrets request
     secrets = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     secrets.start()
-    with DynamoDBLocal() as engine:
-        os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = engine.endpoint_url
-        os.environ["AWS_ENDPOINT_URL_SECRETS_MANAGER"] = f"http://127.0.0.1:{port}"
-        create_secret()
-        reset_connections()
-        make_resources(engine.endpoint_url)
-        offices = {office.office_id: office for office in seed_offices()}
+    try:
+        with DynamoDBLocal() as engine:
+            os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = engine.endpoint_url
+            os.environ["AWS_ENDPOINT_URL_SECRETS_MANAGER"] = f"http://127.0.0.1:{port}"
+            create_secret()
+            reset_connections()
+            make_resources(engine.endpoint_url)
+            yield engine, {office.office_id: office for office in seed_offices()}
+    finally:
+        secrets.stop()
+
+
+def main() -> None:
+    with seeded_dynamodb_local() as (engine, offices):
         day = next_weekday()
         office = offices["new-york"]
         big = replace(office, capacity=10_000)
@@ -98,7 +110,6 @@ def main() -> None:
         # Powertools prints the ColdStart metric even with POWERTOOLS_METRICS_DISABLED.
         with contextlib.redirect_stdout(io.StringIO()):
             rows = measure(engine.endpoint_url, day.isoformat())
-    secrets.stop()
     print_table(rows)
     print()
     print("| function | import time, ms (median of 3 fresh interpreters) |")

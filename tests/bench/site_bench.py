@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import logging
-import os
 import re
 import tempfile
 from collections.abc import Callable
@@ -18,20 +16,14 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
-from moto.server import ThreadedMotoServer
 
 from appointments.slots import open_day
-from infra.local.dynamodb_local import DynamoDBLocal, free_port
-from infra.tools.seed import seed_offices
-from tests.bench.api_bench import ROUNDS, summary, timed
+from tests.bench.api_bench import ROUNDS, seeded_dynamodb_local, summary, timed
 from tests.e2e.running import started_stack
 from tests.helpers import (
     SiteVisitor,
     call,
-    create_secret,
-    make_resources,
     next_weekday,
-    reset_connections,
 )
 
 PAIRS = "| page | page median | API median | API route | ratio |"
@@ -109,22 +101,11 @@ def first_visit_bytes(base_url: str) -> dict[str, int]:
 
 
 def main() -> None:
-    port = free_port()
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    secrets = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    secrets.start()
-    with DynamoDBLocal() as engine:
-        os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = engine.endpoint_url
-        os.environ["AWS_ENDPOINT_URL_SECRETS_MANAGER"] = f"http://127.0.0.1:{port}"
-        create_secret()
-        reset_connections()
-        make_resources(engine.endpoint_url)
-        offices = {office.office_id: office for office in seed_offices()}
+    with seeded_dynamodb_local() as (_, offices):
         day = next_weekday()
         open_day(offices["new-york"], day)
         with contextlib.redirect_stdout(io.StringIO()):
             rows = measure(day)
-    secrets.stop()
     print(f"Site pages next to their JSON API twins (DynamoDB Local, {ROUNDS} calls each, ms)")
     print()
     print(PAIRS)
