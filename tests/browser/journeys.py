@@ -20,9 +20,30 @@ OFFICE = "new-york"
 OFFICE_ZIP = "10001"
 SERVICE = "adit-stamp"
 NOTICE_SECONDS = 60
-# Each person a birthday of their own (from a random start, so two test processes differ).
-_people = count(random.randrange(18_000))
-_names = ("María José García-López", "Nguyễn Thị Lan", "李伟", "Olena Kovalenko", "Amir Haddad")
+# Each person a name and birthday of their own: people are numbered from a random start, so
+# that two test processes (which book side by side) seldom meet the same person.
+_GIVEN_NAMES = (
+    "María José",
+    "Thị Lan",
+    "Olena",
+    "Amir",
+    "Grace",
+    "Jean-Baptiste",
+    "Ana",
+    "Min-jun",
+)
+_FAMILY_NAMES = (
+    "García-López",
+    "Nguyễn",
+    "Kovalenko",
+    "Haddad",
+    "Santos",
+    "Pierre",
+    "Kim",
+    "Nowak",
+)
+_BIRTH_DAYS = 18_000
+_people = count(random.randrange(len(_GIVEN_NAMES) * len(_FAMILY_NAMES) * _BIRTH_DAYS))
 
 
 @dataclass(frozen=True)
@@ -37,8 +58,10 @@ class Person:
     @classmethod
     def new(cls) -> Person:
         number = next(_people)
-        born = date(1950, 1, 1) + timedelta(days=number % 18_000)
-        return cls(name=_names[number % len(_names)], born=born)
+        given, number = _GIVEN_NAMES[number % len(_GIVEN_NAMES)], number // len(_GIVEN_NAMES)
+        family, number = _FAMILY_NAMES[number % len(_FAMILY_NAMES)], number // len(_FAMILY_NAMES)
+        born = date(1950, 1, 1) + timedelta(days=number % _BIRTH_DAYS)
+        return cls(name=f"{given} {family}", born=born)
 
 
 @dataclass(frozen=True)
@@ -89,8 +112,11 @@ def choose_first_free_day(page: Page) -> None:
     raise AssertionError("no free day in three months")
 
 
-def choose_first_time(page: Page) -> None:
-    choose(page, 'input[name="slot"] >> nth=0')
+def choose_a_time(page: Page) -> None:
+    """One of the day's free times, at random (tests running side by side seldom want the same
+    seat), never the last one, which `to_taken` fills."""
+    times = page.locator('input[name="slot"]').count()
+    choose(page, f'input[name="slot"] >> nth={random.randrange(max(1, times - 1))}')
     press(page, 'form:has(input[name="slot"]) [type="submit"]')
 
 
@@ -114,7 +140,7 @@ def to_times(page: Page, language: str) -> None:
 
 def to_details(page: Page, language: str) -> None:
     to_times(page, language)
-    choose_first_time(page)
+    choose_a_time(page)
 
 
 def to_check(page: Page, language: str, person: Person | None = None) -> None:
