@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
 from itertools import count
@@ -329,7 +330,7 @@ def new_pin_link(api: APIRequestContext, email: str) -> str:
 def to_new_pin_form(page: Page, language: str) -> None:
     """An appointment, asked for on "Lost your notice or PIN?": the e-mailed link's page."""
     person = Person.new()
-    person = Person(person.name, person.born, email=f"pin-{person.born.isoformat()}@example.com")
+    person = Person(person.name, person.born, email=f"pin-{uuid.uuid4().hex}@example.com")
     book_through_the_api(page.request, person)
     ask_for_the_notice(page, language, person)
     token = urlsplit(new_pin_link(page.request, person.email)).path.rsplit("/", 1)[1]
