@@ -10,6 +10,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
+# Python caches the bytecode of what it imports (in __pycache__, ignored by git and by sam
+# build), also where the shell says PYTHONDONTWRITEBYTECODE: the local stack starts a process
+# per function, and each would compile its imports again.
+unexport PYTHONDONTWRITEBYTECODE
 
 # Handler cost next to the bare DynamoDB request, import times, the release's requests per
 # slot, notice rendering, and contended bookings through the local stack's gateway next to the
@@ -148,11 +152,12 @@ messages:
 
 # Everything the tests need, made side by side (the Debian packages in one apt-get run), then
 # the tests in two processes: a module's tests together, a page's browser checks together.
+# (cfn-lint runs in the tests, tests/unit/test_template.py, as `make template-lint` runs it.)
 TEST_PACKAGES := $(SYSTEM_PACKAGES) $(BROWSER_PACKAGES) $(LAYER_BUILD_PACKAGES) $(CROSS_COMPILER)
 test-packages:
 	$(call apt_ensure,$(TEST_PACKAGES))
 
-test-prerequisites: lint typecheck template-lint dynamodb-local catalogues assets test-packages
+test-prerequisites: lint typecheck dynamodb-local catalogues assets test-packages
 
 test:
 	@$(MAKE) --no-print-directory -j 4 --output-sync=target test-prerequisites

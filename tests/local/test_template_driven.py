@@ -14,9 +14,11 @@ from typing import Any
 import boto3
 import httpx
 import pytest
+import yaml
 
 from infra.local.dynamodb_local import free_port
 from infra.local.stack import LocalStack, Settings
+from infra.local.template import load_template
 from tests.helpers import REPO_ROOT
 
 RECORDER = """
@@ -213,10 +215,25 @@ def test_mail_a_function_sends_is_in_the_outbox_with_its_link(
     assert '<a href="http://127.0.0.1/notice/abc"' in page
 
 
+def template_with_only(root: Path, function: str) -> Path:
+    """A copy of template.yaml in `root` whose only function is `function`."""
+    template = load_template()
+    resources = template["Resources"]
+    for logical_id in [k for k, v in resources.items() if v["Type"].endswith("::Function")]:
+        if logical_id != function:
+            del resources[logical_id]
+    for folder in ("functions", "layers"):
+        (root / folder).symlink_to(REPO_ROOT / folder)
+    path = root / "template.yaml"
+    path.write_text(yaml.safe_dump(template, sort_keys=False))
+    return path
+
+
 def test_without_java_dynamodb_is_served_by_moto_with_a_warning(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Given a machine without Java 17+
+    # Given a machine without Java 17+, and the template's offices route (its only function
+    # here: the other functions' processes would take seconds to start, and are not asked)
     monkeypatch.setattr("infra.local.stack.java_available", lambda: False)
     messages: list[str] = []
     settings = Settings(
@@ -224,6 +241,7 @@ def test_without_java_dynamodb_is_served_by_moto_with_a_warning(
         dynamodb_port=free_port(),
         moto_port=free_port(),
         data_dir=tmp_path / "data",
+        template=template_with_only(tmp_path, "ListOfficesFunction"),
         seed=False,
     )
     stack = LocalStack(settings, log=messages.append)
