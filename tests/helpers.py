@@ -22,6 +22,7 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import boto3
+import yaml
 from aws_lambda_powertools.utilities import parameters
 
 from appointments import booking, models
@@ -621,3 +622,19 @@ def function_id_of(directory: str) -> str:
     """The template's logical id of the function deployed from functions/<directory>."""
     (found,) = (logical_id for logical_id, name in _function_dirs().items() if name == directory)
     return found
+
+
+def template_copy(root: Path, keep: Callable[[str, dict[str, Any]], bool]) -> Path:
+    """A copy of template.yaml in `root` holding only the resources `keep` accepts (given the
+    logical id and the resource), next to links to the code it names."""
+    template = load_template()
+    template["Resources"] = {
+        logical_id: resource
+        for logical_id, resource in template["Resources"].items()
+        if keep(logical_id, resource)
+    }
+    for folder in ("functions", "layers"):
+        (root / folder).symlink_to(REPO_ROOT / folder)
+    path = root / "template.yaml"
+    path.write_text(yaml.safe_dump(template, sort_keys=False))
+    return path

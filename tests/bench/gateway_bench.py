@@ -32,12 +32,10 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import yaml
 from pynamodb.constants import DATETIME_FORMAT
 
-from infra.local.template import load_template
 from tests.e2e.running import RunningStack, descendants, local_dynamodb
-from tests.helpers import REPO_ROOT, applicant, booking_body
+from tests.helpers import applicant, booking_body, template_copy
 
 CLIENTS = 16
 SECONDS = float(os.environ.get("BENCH_SECONDS", "6"))
@@ -57,17 +55,12 @@ PEOPLE = itertools.count()  # a new applicant for every booking: one appointment
 
 def bench_template(root: Path) -> Path:
     """template.yaml without its stream-triggered functions, next to links to the code."""
-    template = load_template()
-    resources = template["Resources"]
-    for logical_id, resource in list(resources.items()):
+
+    def stream_triggered(resource: dict[str, Any]) -> bool:
         events = resource.get("Properties", {}).get("Events", {}).values()
-        if any(event.get("Type") == "DynamoDB" for event in events):
-            del resources[logical_id]
-    for code in ("functions", "layers"):
-        (root / code).symlink_to(REPO_ROOT / code)
-    path = root / "template.yaml"
-    path.write_text(yaml.safe_dump(template, sort_keys=False))
-    return path
+        return any(event.get("Type") == "DynamoDB" for event in events)
+
+    return template_copy(root, lambda _, resource: not stream_triggered(resource))
 
 
 @dataclass

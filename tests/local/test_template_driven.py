@@ -14,12 +14,10 @@ from typing import Any
 import boto3
 import httpx
 import pytest
-import yaml
 
 from infra.local.dynamodb_local import free_port
 from infra.local.stack import LocalStack, Settings
-from infra.local.template import load_template
-from tests.helpers import REPO_ROOT
+from tests.helpers import REPO_ROOT, template_copy
 
 RECORDER = """
 import json, os
@@ -217,16 +215,9 @@ def test_mail_a_function_sends_is_in_the_outbox_with_its_link(
 
 def template_with_only(root: Path, function: str) -> Path:
     """A copy of template.yaml in `root` whose only function is `function`."""
-    template = load_template()
-    resources = template["Resources"]
-    for logical_id in [k for k, v in resources.items() if v["Type"].endswith("::Function")]:
-        if logical_id != function:
-            del resources[logical_id]
-    for folder in ("functions", "layers"):
-        (root / folder).symlink_to(REPO_ROOT / folder)
-    path = root / "template.yaml"
-    path.write_text(yaml.safe_dump(template, sort_keys=False))
-    return path
+    return template_copy(
+        root, lambda logical_id, r: logical_id == function or not r["Type"].endswith("::Function")
+    )
 
 
 def test_without_java_dynamodb_is_served_by_moto_with_a_warning(
