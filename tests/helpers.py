@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 import importlib.util
 import itertools
 import json
@@ -290,13 +291,36 @@ def next_weekday(after: date | None = None, offset: int = 1) -> date:
     return day
 
 
+MARIA = ("Maria Garcia", "1985-04-12")
+
+
 def applicant(
-    name: str = "Maria Garcia",
-    dob: str = "1985-04-12",
-    phone: str = "+12025550143",
-    email: str | None = "maria@example.com",
+    name: str = MARIA[0],
+    dob: str = MARIA[1],
+    phone: str | None = None,
+    email: str | None = "",
 ) -> dict[str, Any]:
+    """An applicant's details; the phone and e-mail address, unless given, are the person's
+    own (one active appointment per phone and per e-mail address)."""
+    if phone is None:
+        phone = "+12025550143" if (name, dob) == MARIA else phone_of(name, dob)
+    if email == "":
+        email = "maria@example.com" if (name, dob) == MARIA else email_of(name, dob)
     return {"name": name, "dateOfBirth": dob, "phone": phone, "email": email}
+
+
+def _number_of(*parts: str) -> int:
+    return int.from_bytes(hashlib.sha256("\x1f".join(parts).encode()).digest()[:8], "big")
+
+
+def phone_of(*person: str) -> str:
+    """A valid US phone number of this person's own (8 million of them)."""
+    number = _number_of(*person) % 8_000_000
+    return f"+1202{2 + number // 1_000_000}{number % 1_000_000:06d}"
+
+
+def email_of(*person: str) -> str:
+    return f"person-{_number_of(*person):016x}@example.com"
 
 
 def booking_body(slot_id: str, **overrides: Any) -> dict[str, Any]:

@@ -160,7 +160,7 @@ def notice(lang: str) -> Response[str]:
 def new_day(lang: str) -> Response[str]:
     visit, now = _visit(lang), utc_now()
     appointment = signed_in_appointment(visit, now)
-    booking.check_can_change(appointment, now)
+    booking.check_can_move(appointment, now)
     office = _office_of(appointment)
     offered = MonthsOffered.at(office, now)
     first = offered.month(visit.query("month"))
@@ -210,7 +210,7 @@ def _times_page(
 def new_time(lang: str) -> Response[str]:
     visit, now = _visit(lang), utc_now()
     appointment = signed_in_appointment(visit, now)
-    booking.check_can_change(appointment, now)
+    booking.check_can_move(appointment, now)
     return _times_page(visit, appointment, read_day(visit.query("date")), now)
 
 

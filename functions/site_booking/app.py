@@ -21,7 +21,7 @@ from appointments.errors import (
 from appointments.offices import catalogue
 from appointments.services import office_holding_case
 from appointments.site import journey, security
-from appointments.site.pages import ERROR_MESSAGES, Visit
+from appointments.site.pages import ERROR_MESSAGES, Visit, message_for
 from appointments.site.resolver import site_function
 from appointments.site.sessions import SESSION_COOKIE, signed_in_appointment, start_session
 from appointments.slots import SlotId
@@ -130,7 +130,7 @@ def confirm(lang: str) -> Response[str]:
             "book/already_booked.html.j2",
             status=refused.status,
             same_page="/book/check",
-            message=visit.gettext(ERROR_MESSAGES[refused.code]),
+            message=visit.gettext(message_for(refused)),
         )
     journey.clear_draft(visit)
     start_session(visit, booked.appointment, now)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import random
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from itertools import count
 from typing import Any
@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from playwright.sync_api import APIRequestContext, Page
 
-from tests.helpers import applicant, booking_body
+from tests.helpers import applicant, booking_body, email_of, phone_of
 
 OFFICE = "new-york"
 OFFICE_ZIP = "10001"
@@ -53,8 +53,8 @@ class Person:
 
     name: str
     born: date
-    phone: str = "202-555-0143"
-    email: str = "person@example.com"
+    phone: str  # their own, and so is the e-mail address (one appointment per phone, address)
+    email: str
 
     @classmethod
     def new(cls) -> Person:
@@ -62,7 +62,8 @@ class Person:
         given, number = _GIVEN_NAMES[number % len(_GIVEN_NAMES)], number // len(_GIVEN_NAMES)
         family, number = _FAMILY_NAMES[number % len(_FAMILY_NAMES)], number // len(_FAMILY_NAMES)
         born = date(1950, 1, 1) + timedelta(days=number % _BIRTH_DAYS)
-        return cls(name=f"{given} {family}", born=born)
+        name = f"{given} {family}"
+        return cls(name, born, phone_of(name, born.isoformat()), email_of(name, born.isoformat()))
 
 
 @dataclass(frozen=True)
@@ -330,7 +331,7 @@ def new_pin_link(api: APIRequestContext, email: str) -> str:
 def to_new_pin_form(page: Page, language: str) -> None:
     """An appointment, asked for on "Lost your notice or PIN?": the e-mailed link's page."""
     person = Person.new()
-    person = Person(person.name, person.born, email=f"pin-{uuid.uuid4().hex}@example.com")
+    person = replace(person, email=f"pin-{uuid.uuid4().hex}@example.com")
     book_through_the_api(page.request, person)
     ask_for_the_notice(page, language, person)
     token = urlsplit(new_pin_link(page.request, person.email)).path.rsplit("/", 1)[1]

@@ -64,9 +64,10 @@ def test_full_slot_and_booked_applicant_both_fail_and_the_slot_is_answered(
     # When the applicant tries the full slot
     with cancellation_reasons() as reasons:
         response = book(second["slotId"])
-    # Then DynamoDB reports both the applicant guard and the slot (puts, then updates), and
-    # the answer is the slot's
-    assert reasons == [["None", "ConditionalCheckFailed", "ConditionalCheckFailed"]]
+    # Then DynamoDB reports the guards of her person, phone and e-mail address and the slot
+    # (puts, then updates), and the answer is the slot's
+    failed = "ConditionalCheckFailed"
+    assert reasons == [["None", failed, failed, failed, failed]]
     assert (response.status, response.body["error"]) == (409, "slot_full")
 
 
@@ -77,7 +78,8 @@ def test_bookable_slot_and_booked_applicant_is_already_booked(
     assert book(first["slotId"]).status == 201
     with cancellation_reasons() as reasons:
         response = book(second["slotId"])
-    assert reasons == [["None", "ConditionalCheckFailed", "None"]]
+    failed = "ConditionalCheckFailed"
+    assert reasons == [["None", failed, failed, failed, "None"]]
     assert (response.status, response.body["error"]) == (409, "already_booked")
     assert "new-york" not in response.body["message"]
 

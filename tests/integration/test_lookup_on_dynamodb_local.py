@@ -29,5 +29,5 @@ def test_a_match_requests_the_notice_three_times_an_hour_and_a_miss_writes_nothi
     assert misses == [False, False]
     stored = AppointmentModel.get(booked.appointment.confirmation_number, consistent_read=True)
     assert stored.notice_requested_at == now
-    assert len(list(ApplicantModel.scan())) == 1
+    assert len(list(ApplicantModel.scan())) == 2  # the appointment's: its person's, its phone's
     assert len(list(AppointmentModel.scan())) == 1

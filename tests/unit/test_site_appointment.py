@@ -281,6 +281,28 @@ def test_rescheduling_moves_the_seat_in_one_transaction() -> None:
     assert "Your appointment was moved" in visitor.get("/en/appointment", query={"moved": "1"}).text
 
 
+def test_an_appointment_moved_twice_offers_no_third_move() -> None:
+    # Given an appointment moved twice, and its holder signed in
+    first, second, third = (slot["slotId"] for slot in free_slots()[:3])
+    booked = book(first)
+    visitor = signed_in(booked)
+    for slot in (second, third):
+        day = SlotId.parse(slot).day.isoformat()
+        visitor.get("/en/appointment/times", query={"date": day})
+        assert visitor.post("/en/appointment/reschedule", {"date": day, "slot": slot}).status == 303
+    # When they open it, and then the page of new times anyway
+    page = visitor.get("/en/appointment")
+    times = visitor.get(
+        "/en/appointment/times", query={"date": SlotId.parse(first).day.isoformat()}
+    )
+    # Then no other time is offered, and the times page says why
+    assert "/en/appointment/days" not in page.html
+    assert "as often as allowed" in page.text
+    assert 'href="/en/appointment/cancel"' in page.html
+    assert times.status == 409
+    assert "as often as allowed" in times.text
+
+
 def test_a_time_taken_meanwhile_is_a_409_page_and_the_appointment_stays() -> None:
     # Given an appointment, and the time its holder is about to choose filled meanwhile
     first, second = (slot["slotId"] for slot in free_slots()[:2])

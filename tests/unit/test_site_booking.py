@@ -21,6 +21,7 @@ from tests.helpers import (
     SiteVisitor,
     book_numbered,
     count_dynamodb_calls,
+    first_free_slot,
     slot_with_capacity,
 )
 
@@ -594,6 +595,32 @@ def test_the_last_seat_taken_meanwhile_asks_for_another_time_and_keeps_the_detai
     assert [a.name for a in appointments()] == ["Applicant Number7"]
     # And the details are still there
     assert visitor.get("/en/book/check").status == 200
+
+
+def test_another_person_with_the_same_phone_is_told_to_give_another_number(
+    visitor: SiteVisitor,
+) -> None:
+    # Given a person who booked with a phone number
+    to_check(visitor)
+    confirm(visitor)
+    # When someone else books giving that phone number
+    other = SiteVisitor()
+    details = details_page(other, slot=first_free_slot())
+    send_details(other, details, name="Ana Lima", **{"dob-year": "1990", "email": ""})
+    page = confirm(other)
+    # Then they are told to give another number, and nothing is booked
+    assert page.status == 409
+    assert "This phone number is already given for another appointment" in page.text
+    assert len(appointments()) == 1
+
+
+def test_an_address_the_mail_cannot_reach_is_asked_again(visitor: SiteVisitor) -> None:
+    # When the details give an e-mail address with an accented letter before the @
+    details = details_page(visitor, slot=first_free_slot())
+    page = send_details(visitor, details, email="josé@example.com")
+    # Then the form is shown again, saying why
+    assert page.status == 422
+    assert "accented or non-Latin letters before the @" in page.text
 
 
 def test_someone_with_an_appointment_is_sent_to_it(

@@ -3,12 +3,14 @@
 - No overbooking: a seat is taken only by a transaction whose slot update is conditioned on
   `booked < capacity`, and given back only by one conditioned on the appointment still holding
   it. There is never a read-then-write.
-- One active appointment per applicant (anti-scalping): the same transaction claims the
-  applicant's guard item, conditioned on it being free or its appointment having passed.
+- One active appointment per person, phone number and e-mail address (guards.py): the same
+  transaction claims their guard items, each conditioned on being free or its appointment
+  having passed.
 - Idempotent booking: with an Idempotency-Key the confirmation number and PIN are derived from
   the key, so a retry collides with the first booking's item and returns it, never a second seat.
 - Reschedule moves the seat in one transaction: the person never holds two seats and keeps the
-  old one if the new one is taken.
+  old one if the new one is taken. An appointment moves at most MAX_RESCHEDULES times, so a
+  booking cannot serve as a token for swapping into seats a script holds.
 - The refusal never tells who has an appointment: a full, passed or unknown slot is answered
   as such before the applicant's other appointment is mentioned.
 
@@ -30,8 +32,8 @@ from datetime import UTC, date, datetime, timedelta
 from pynamodb.expressions.condition import Condition
 from pynamodb.transactions import TransactWrite
 
-from appointments import access, codes
-from appointments.applicants import applicant_key, normalise_phone, phone_digest
+from appointments import access, codes, guards
+from appointments.applicants import applicant_key, normalise_phone
 from appointments.config import settings
 from appointments.errors import (
     AlreadyBooked,
@@ -41,6 +43,7 @@ from appointments.errors import (
     InvalidRequest,
     NotActive,
     NotFound,
+    RescheduleLimit,
     SlotFull,
     SlotPassed,
 )
@@ -49,10 +52,8 @@ from appointments.models import (
     BOOKED,
     CANCELLED,
     RESCHEDULED,
-    ApplicantModel,
     AppointmentModel,
     SlotModel,
-    guard_expiry,
     purge_time,
 )
 from appointments.offices import catalogue
@@ -127,10 +128,11 @@ def book(request: BookingRequest, *, idempotency_key: str | None, now: datetime)
         appointment = _new_appointment(request, confirmation_number, pin, start, now)
         if idempotency_key:
             appointment.request_digest = request.fingerprint()
-        guard = _guard_for(appointment, request.phone)
+        held = guards.guards_for(appointment)
+        appointment.guard_keys = [guard.item.applicant_key for guard in held]
         slot = _slot_item(request.slot_id)
         claim = functools.partial(
-            _claim_seat, appointment=appointment, guard=guard, slot=slot, now=now
+            _claim_seat, appointment=appointment, held=held, slot=slot, now=now
         )
         try:
             run_transaction(claim)
@@ -138,8 +140,10 @@ def book(request: BookingRequest, *, idempotency_key: str | None, now: datetime)
             appointment_taken = refused.condition_failed(appointment)
             if appointment_taken and idempotency_key:
                 return _replay(confirmation_number, pin, request, now)
-            if refused.condition_failed(guard) or refused.condition_failed(slot):
-                raise _booking_refusal(refused, slot, now) from refused
+            if refused.condition_failed(slot) or any(
+                refused.condition_failed(guard.item) for guard in held
+            ):
+                raise _booking_refusal(refused, slot, held, now) from refused
             if appointment_taken:
                 continue  # a random confirmation number collided: draw another
             raise
@@ -154,18 +158,26 @@ def _credentials(idempotency_key: str | None) -> tuple[str, str]:
     return codes.derived_confirmation_number(idempotency_key), codes.derived_pin(idempotency_key)
 
 
+_ALREADY_BOOKED = {
+    guards.Claim.PERSON: "This applicant already has an active appointment.",
+    guards.Claim.PHONE: "This phone number is already given for another active appointment.",
+    guards.Claim.EMAIL: "This e-mail address is already given for another active appointment.",
+}
+
+
 def _booking_refusal(
-    refused: TransactionRefused, slot: SlotModel, now: datetime
+    refused: TransactionRefused, slot: SlotModel, held: list[guards.Guard], now: datetime
 ) -> AppointmentError:
     """The slot's refusal first: whether this person holds another appointment is told only
     to someone who could have booked the slot, so trying a full, passed or unknown slot with
-    someone's name and date of birth tells nothing about them. The message never says where
-    or when the other appointment is."""
+    someone's details tells nothing about them. The message never says where or when the
+    other appointment is."""
     if refused.condition_failed(slot):
         return _slot_refusal(refused, slot, now)
+    claim = next(guard.claim for guard in held if refused.condition_failed(guard.item))
     return AlreadyBooked(
-        "This applicant already has an active appointment. Cancel or reschedule it "
-        "instead of booking another."
+        f"{_ALREADY_BOOKED[claim]} Cancel or reschedule it instead of booking another.",
+        reason=claim.value,
     )
 
 
@@ -191,17 +203,6 @@ def _new_appointment(
         updated_at=now,
         pin_failures=0,
         expires_at=purge_time(start),
-    )
-
-
-def _guard_for(appointment: AppointmentModel, phone: str) -> ApplicantModel:
-    return ApplicantModel(
-        applicant_key=appointment.applicant_key,
-        confirmation_number=appointment.confirmation_number,
-        phone_digest=phone_digest(phone),
-        active_until=appointment.start_utc,
-        lookup_count=0,
-        expires_at=guard_expiry(appointment.start_utc),
     )
 
 
@@ -234,17 +235,12 @@ def _give_back_seat(tx: TransactWrite, slot_id: SlotId) -> None:
 def _claim_seat(
     tx: TransactWrite,
     appointment: AppointmentModel,
-    guard: ApplicantModel,
+    held: list[guards.Guard],
     slot: SlotModel,
     now: datetime,
 ) -> None:
     tx.save(appointment, condition=AppointmentModel.confirmation_number.does_not_exist())
-    tx.save(
-        guard,
-        condition=(
-            ApplicantModel.applicant_key.does_not_exist() | (ApplicantModel.active_until <= now)
-        ),
-    )
+    guards.claim(tx, held, now)
     _take_seat(tx, slot, now)
 
 
@@ -300,6 +296,19 @@ def can_change(appointment: AppointmentModel, now: datetime) -> bool:
     return appointment.status in ACTIVE_STATUSES and appointment.start_utc > now
 
 
+def check_can_move(appointment: AppointmentModel, now: datetime) -> None:
+    """As check_can_change, and RescheduleLimit once it was moved MAX_RESCHEDULES times."""
+    check_can_change(appointment, now)
+    limit = settings().max_reschedules
+    if (appointment.reschedules or 0) >= limit:
+        raise _reschedule_limit(limit)
+
+
+def can_move(appointment: AppointmentModel, now: datetime) -> bool:
+    moves_left = (appointment.reschedules or 0) < settings().max_reschedules
+    return can_change(appointment, now) and moves_left
+
+
 def cancel(confirmation_number: str, pin: str, *, now: datetime) -> AppointmentModel:
     """Cancel for the holder of the confirmation number and PIN."""
     return cancel_appointment(access.authenticate(confirmation_number, pin, now), now=now)
@@ -321,10 +330,7 @@ def cancel_appointment(appointment: AppointmentModel, *, now: datetime) -> Appoi
             condition=_still_holds(appointment),
         )
         _give_back_seat(tx, slot_id)
-        tx.delete(
-            ApplicantModel(appointment.applicant_key),
-            condition=ApplicantModel.confirmation_number == appointment.confirmation_number,
-        )
+        guards.release(tx, appointment)
 
     try:
         run_transaction(write)
@@ -351,7 +357,8 @@ def reschedule_appointment(
 ) -> AppointmentModel:
     """Move `appointment`, as its holder read it, to `new_slot` in one transaction: the old seat
     is given back only if the new one is taken, so a refusal leaves the appointment as it was."""
-    check_can_change(appointment, now)
+    check_can_move(appointment, now)
+    limit = settings().max_reschedules
     old_slot = SlotId.parse(appointment.slot_id)
     if new_slot == old_slot:
         raise InvalidRequest("The appointment is already at that time.")
@@ -372,25 +379,22 @@ def reschedule_appointment(
                 AppointmentModel.status.set(RESCHEDULED),
                 AppointmentModel.updated_at.set(now),
                 AppointmentModel.expires_at.set(expires_at),
+                AppointmentModel.reschedules.add(1),
             ],
-            condition=_still_holds(appointment),
+            condition=_still_holds(appointment) & _may_move_again(limit),
+            return_values="ALL_OLD",
         )
         _give_back_seat(tx, old_slot)
         _take_seat(tx, new_slot_item, now)
-        tx.update(
-            ApplicantModel(appointment.applicant_key),
-            actions=[
-                ApplicantModel.active_until.set(new_start),
-                ApplicantModel.expires_at.set(guard_expiry(new_start)),
-            ],
-            condition=ApplicantModel.confirmation_number == appointment.confirmation_number,
-        )
+        guards.move(tx, appointment, new_start)
 
     try:
         run_transaction(write)
     except TransactionRefused as refused:
         if refused.condition_failed(new_slot_item):
             raise _slot_refusal(refused, new_slot_item, now) from refused
+        if refused.condition_failed(appointment) and _moved_too_often(refused, appointment):
+            raise _reschedule_limit(limit) from refused
         if refused.any_condition_failed():
             raise NotActive(
                 "This appointment was changed meanwhile. Please reload it."
@@ -399,4 +403,27 @@ def reschedule_appointment(
     appointment.slot_id, appointment.office_id = str(new_slot), new_slot.office_id
     appointment.start_utc, appointment.status, appointment.updated_at = new_start, RESCHEDULED, now
     appointment.expires_at = expires_at
+    appointment.reschedules = (appointment.reschedules or 0) + 1
     return appointment
+
+
+def _may_move_again(limit: int) -> Condition:
+    """Checked in the move's own transaction, so two moves at once cannot both pass."""
+    within: Condition = AppointmentModel.reschedules.does_not_exist() | (
+        AppointmentModel.reschedules < limit
+    )
+    return within
+
+
+def _moved_too_often(refused: TransactionRefused, appointment: AppointmentModel) -> bool:
+    held = refused.item_held(appointment)
+    if not held:
+        return False
+    return (AppointmentModel.from_raw_data(held).reschedules or 0) >= settings().max_reschedules
+
+
+def _reschedule_limit(limit: int) -> RescheduleLimit:
+    return RescheduleLimit(
+        f"This appointment was already moved {limit} times and cannot be moved again. "
+        "You can cancel it and book a new one."
+    )

@@ -20,6 +20,8 @@ class Settings(BaseSettings):
     lockout_minutes: int = Field(default=15, alias="LOCKOUT_MINUTES", ge=1)
     # How long a repeated Idempotency-Key returns the original booking.
     idempotency_hours: int = Field(default=24, alias="IDEMPOTENCY_HOURS", ge=1)
+    # How often one appointment may be moved to another time.
+    max_reschedules: int = Field(default=2, alias="MAX_RESCHEDULES", ge=0)
     # Notice recoveries allowed per applicant per hour (POST /appointments/lookup).
     lookups_per_hour: int = Field(default=3, alias="LOOKUPS_PER_HOUR", ge=1)
     # The release's schedule (Monday to Friday): its local time and time zone.

@@ -13,9 +13,13 @@ class AppointmentError(Exception):
     code: str = "bad_request"
     retry_after_seconds: int | None = None
 
-    def __init__(self, message: str, *, retry_after_seconds: int | None = None) -> None:
+    def __init__(
+        self, message: str, *, retry_after_seconds: int | None = None, reason: str | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
+        # Which rule refused, finer than the code (metrics count refusals by it).
+        self.reason = reason or self.code
         if retry_after_seconds is not None:
             self.retry_after_seconds = retry_after_seconds
 
@@ -91,6 +95,11 @@ class SlotPassed(AppointmentError):
 class AlreadyBooked(AppointmentError):
     status = HTTPStatus.CONFLICT
     code = "already_booked"
+
+
+class RescheduleLimit(AppointmentError):
+    status = HTTPStatus.CONFLICT
+    code = "reschedule_limit"
 
 
 class NotActive(AppointmentError):

@@ -8,8 +8,9 @@ Tables and their access patterns (the README has the full picture):
                 in one Query, for the calendar of days with free seats.
 - appointments: confirmation (the confirmation number) -> appointment. Its stream feeds the
                 notice renderer.
-- applicants:   applicant_key (keyed digest of normalised name and date of birth) -> the one
-                active appointment of that person. Holds no readable personal data.
+- applicants:   applicant_key (a keyed digest: of the normalised name and date of birth, of a
+                phone number, or of an e-mail address) -> the one active appointment that
+                claimed it (guards.py). Holds no readable personal data.
 """
 
 from __future__ import annotations
@@ -141,6 +142,11 @@ class AppointmentModel(Model):
     case_number = UnicodeAttribute(null=True)
     pin_hash = UnicodeAttribute()
     applicant_key = UnicodeAttribute()
+    # The keys of the applicants-table guards the appointment holds (guards.py); unset on
+    # appointments booked when only the person had a guard.
+    guard_keys = ListAttribute[str](null=True)
+    # How often the appointment was moved to another time (at most MAX_RESCHEDULES).
+    reschedules = NumberAttribute(null=True)
     # Keyed digest of the booking request, set when it carried an Idempotency-Key.
     request_digest = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute()

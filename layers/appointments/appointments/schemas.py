@@ -6,25 +6,36 @@ import re
 from datetime import date, datetime
 from typing import Annotated
 
+from email_validator import EmailNotValidError, validate_email
 from pydantic import (
     AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
-    EmailStr,
     Field,
     StringConstraints,
 )
 from pydantic.alias_generators import to_camel
 
+from appointments.applicants import has_visible_letters
 from appointments.vocabulary import AppointmentStatus, Language, OfficeKind, Service
 
 EARLIEST_BIRTH_DATE = date(1900, 1, 1)
+
+
+def _has_something_to_read(value: str) -> str:
+    if not has_visible_letters(value):
+        raise ValueError("must contain letters")
+    return value
+
+
+# No control characters (C0, DEL, C1); something visible besides spaces and format characters.
 Name = Annotated[
     str,
     StringConstraints(
-        strip_whitespace=True, min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$"
+        strip_whitespace=True, min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f-\x9f]+$"
     ),
+    AfterValidator(_has_something_to_read),
 ]
 Phone = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=32)]
 Pin = Annotated[str, StringConstraints(pattern=r"^\d{6,8}$")]
@@ -61,11 +72,39 @@ def _check_date_of_birth(value: date) -> date:
 DateOfBirth = Annotated[IsoDate, AfterValidator(_check_date_of_birth)]
 
 
+NON_ASCII_MAILBOX = (
+    "must have only ASCII letters, digits and punctuation before the @: "
+    "the notice cannot be mailed to other addresses"
+)
+
+
+def mail_address(value: str) -> str:
+    """The address as the mail service takes it (an international domain in its ASCII
+    form). SES cannot deliver to a mailbox name with other than ASCII characters, so such an
+    address is refused here rather than failing later, when the notice is mailed."""
+    try:
+        checked = validate_email(value, check_deliverability=False, allow_smtputf8=False)
+    except EmailNotValidError:
+        pass
+    else:
+        return checked.ascii_email or checked.normalized
+    try:
+        validate_email(value, check_deliverability=False)
+    except EmailNotValidError:
+        raise ValueError("is not a valid e-mail address") from None
+    raise ValueError(NON_ASCII_MAILBOX)
+
+
+MailAddress = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=254), AfterValidator(mail_address)
+]
+
+
 class Applicant(ApiModel):
     name: Name
     date_of_birth: DateOfBirth
     phone: Phone
-    email: EmailStr | None = None
+    email: MailAddress | None = None
 
 
 class BookingIn(ApiModel):

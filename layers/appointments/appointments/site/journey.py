@@ -22,7 +22,6 @@ from zoneinfo import ZoneInfo
 
 import phonenumbers
 from aws_lambda_powertools.event_handler import Response
-from pydantic import EmailStr, TypeAdapter, ValidationError
 
 from appointments import codes
 from appointments.applicants import normalise_phone
@@ -38,7 +37,7 @@ from appointments.languages import (
 )
 from appointments.observability import count, logger
 from appointments.offices import ZIP_CODE_COUNTRIES, Office, OfficeMatch, catalogue
-from appointments.schemas import Applicant
+from appointments.schemas import NON_ASCII_MAILBOX, Applicant, mail_address
 from appointments.services import CASE_SERVICES, check_service_allowed
 from appointments.site import security
 from appointments.site.calendar import next_month
@@ -314,9 +313,11 @@ def where_page(
 
 DETAILS_INPUTS = ("name", "dob-month", "dob-day", "dob-year", "phone", "email", "language")
 _WRONG_EMAIL = N_("Enter an e-mail address like name@example.com, or leave it empty.")
+_NON_ASCII_EMAIL = N_(
+    "We cannot send mail to an address with accented or non-Latin letters before the @. "
+    "Enter another address, or leave it empty."
+)
 _WRONG_LANGUAGE = N_("Choose the language of your notice.")
-# The API's rule for an e-mail address (schemas.Applicant's field)
-_EMAIL = TypeAdapter(EmailStr)
 
 
 @dataclass(frozen=True)
@@ -341,8 +342,8 @@ def read_details(fields: Mapping[str, str], today: date) -> DetailsForm:
         for key, value in (("name", name), ("dob", born), ("phone", phone))
         if isinstance(value, FieldError)
     }
-    if values["email"] and not _is_email(values["email"]):
-        errors["email"] = FieldError(_WRONG_EMAIL, "email")
+    if values["email"] and (wrong_email := _email_error(values["email"])):
+        errors["email"] = FieldError(wrong_email, "email")
     if values["language"] not in LANGUAGES:
         errors["language"] = FieldError(_WRONG_LANGUAGE, "language")
     if errors:
@@ -361,12 +362,13 @@ def read_details(fields: Mapping[str, str], today: date) -> DetailsForm:
     return DetailsForm(values, details=details)
 
 
-def _is_email(typed: str) -> bool:
+def _email_error(typed: str) -> str | None:
+    """What is wrong with a typed e-mail address, by the API's rule (schemas.mail_address)."""
     try:
-        _EMAIL.validate_python(typed)
-    except ValidationError:
-        return False
-    return True
+        mail_address(typed)
+    except ValueError as error:
+        return _NON_ASCII_EMAIL if str(error) == NON_ASCII_MAILBOX else _WRONG_EMAIL
+    return None
 
 
 def details_values(draft: Draft, language: str) -> dict[str, str]:

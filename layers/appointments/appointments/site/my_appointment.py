@@ -48,7 +48,8 @@ class AppointmentDetails:
     status: str  # in the page's language
     cancelled: bool
     passed: bool
-    changeable: bool  # may still be moved or cancelled
+    changeable: bool  # may still be cancelled
+    movable: bool  # may still be moved (it was moved fewer than MAX_RESCHEDULES times)
     office_name: str
     address_lines: list[str]
     service: str  # in the page's language
@@ -78,6 +79,7 @@ def details_of(
         cancelled=appointment.status == CANCELLED,
         passed=appointment.start_utc <= now,
         changeable=booking.can_change(appointment, now),
+        movable=booking.can_move(appointment, now),
         office_name=office.name,
         address_lines=office.address.lines,
         service=gettext(SERVICE_NAMES[Service(appointment.service)]),

@@ -65,6 +65,20 @@ ERROR_MESSAGES = {
     "already_booked": N_(
         "You already have an appointment. You can change or cancel it from My appointment."
     ),
+    "already_booked_phone": N_(
+        "This phone number is already given for another appointment. Each phone number may "
+        "be given for one appointment at a time: give another number, or change or cancel "
+        "that appointment."
+    ),
+    "already_booked_email": N_(
+        "This e-mail address is already given for another appointment. Each address may be "
+        "given for one appointment at a time: give another address or none, or change or "
+        "cancel that appointment."
+    ),
+    "reschedule_limit": N_(
+        "This appointment was already moved to another time as often as allowed. You can "
+        "still cancel it and book a new one."
+    ),
     "not_active": N_("This appointment can no longer be changed."),
     "draft_expired": N_(
         "We keep your answers for 30 minutes only, and they are gone. Please start again."
@@ -76,6 +90,14 @@ ERROR_MESSAGES = {
     "unavailable": N_("The service is not available right now. Please try again shortly."),
     "internal_error": N_("Something went wrong on our side. Please try again."),
 }
+
+
+def message_for(error: AppointmentError) -> str:
+    """The site's message for a refusal: the rule's own if it has one, else its kind's."""
+    return ERROR_MESSAGES.get(
+        f"{error.code}_{error.reason}",
+        ERROR_MESSAGES.get(error.code, ERROR_MESSAGES["internal_error"]),
+    )
 
 
 @cache
@@ -251,7 +273,7 @@ def error_page(
     """The page of a refusal, in the language of the path (English outside /{lang}/)."""
     language = language_of_path(event.path) or DEFAULT_LANGUAGE
     visit = Visit(event, language, list(cookies))
-    message = ERROR_MESSAGES.get(error.code, ERROR_MESSAGES["internal_error"])
+    message = message_for(error)
     return visit.page(
         "error.html.j2",
         status=error.status,
