@@ -19,6 +19,7 @@ os.environ.update(
         "SLOTS_TABLE": "test-SlotsTable",
         "APPOINTMENTS_TABLE": "test-AppointmentsTable",
         "APPLICANTS_TABLE": "test-ApplicantsTable",
+        "LIMITS_TABLE": "test-LimitsTable",
         "SERVICE_SECRET_NAME": "test/service-secret",
         "NOTICES_BUCKET": "test-notices",
         "POWERTOOLS_METRICS_NAMESPACE": "Appointments",

@@ -9,6 +9,7 @@ import itertools
 import json
 import re
 import sys
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -22,12 +23,14 @@ from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
+import altcha
 import boto3
 import yaml
 from aws_lambda_powertools.utilities import parameters
 
 from appointments import booking, models
 from appointments.business_days import is_business_day
+from appointments.challenges import Proof
 from appointments.models import AppointmentModel, SlotModel
 from appointments.notice_files import notice_prefix
 from appointments.notices import NoticeInput
@@ -50,6 +53,7 @@ TABLE_NAMES = {
     "SlotsTable": "test-SlotsTable",
     "AppointmentsTable": "test-AppointmentsTable",
     "ApplicantsTable": "test-ApplicantsTable",
+    "LimitsTable": "test-LimitsTable",
 }
 SECRET_NAME = "test/service-secret"
 
@@ -142,8 +146,36 @@ def _function_for(method: str, path: str) -> str:
     return _function_dirs()[function_serving(method, path)]
 
 
+def solve(challenge: dict[str, Any]) -> str:
+    """The solution of a challenge as GET /challenge gives it, as a client sends it."""
+    asked = altcha.Challenge.from_dict(challenge)
+    solution = altcha.solve_challenge(asked)
+    assert solution is not None
+    return altcha.Payload(asked, solution).to_base64()
+
+
+def solved_challenge() -> str:
+    return solve(call("GET", "/challenge").body)
+
+
+def solved_over(client: Any) -> str:
+    """A challenge fetched over HTTP (an httpx or Playwright client at the stack) and solved."""
+    answer = client.get("/challenge")
+    return solve(answer.json())
+
+
+def _takes_a_seat(method: str, path: str) -> bool:
+    return (method, path) == ("POST", "/appointments") or (
+        method == "PUT" and path.endswith("/slot")
+    )
+
+
 def call(method: str, path: str, **kwargs: Any) -> ApiResponse:
-    """Send a request through the function API Gateway would invoke for it."""
+    """Send a request through the function API Gateway would invoke for it. A booking or a
+    move without a "challenge" gets a freshly solved one, as a client would send it."""
+    body = kwargs.get("body")
+    if _takes_a_seat(method, path) and isinstance(body, dict) and "challenge" not in body:
+        kwargs["body"] = {**body, "challenge": solved_challenge()}
     module = load_function(_function_for(method, path))
     result = module.lambda_handler(api_event(method, path, **kwargs), LambdaContext())
     body = json.loads(result["body"]) if result.get("body") else None
@@ -173,15 +205,21 @@ class Page:
         return match.group(1) if match else None
 
 
-class SiteVisitor:
-    """A browser without JavaScript on the site, its requests sent to the function API Gateway
-    would invoke: it keeps its cookies, and sends each form with the CSRF token of the last
-    page it was given."""
+# The site's forms that take a seat, and so carry a proof (site/proofs.py)
+FORMS_WITH_PROOF = ("/book/details", "/appointment/reschedule")
 
-    def __init__(self, headers: dict[str, str] | None = None) -> None:
+
+class SiteVisitor:
+    """A browser on the site, its requests sent to the function API Gateway would invoke: it
+    keeps its cookies, and sends each form with the CSRF token of the last page it was given.
+    Its only script is the challenge widget (unless `widget` is False): a form that takes a
+    seat carries a solved challenge, as the widget adds it, unless the test gives "altcha"."""
+
+    def __init__(self, headers: dict[str, str] | None = None, *, widget: bool = True) -> None:
         self.cookies: dict[str, str] = {}
         self.headers = headers or {}
         self.csrf_token: str | None = None
+        self.widget = widget
 
     def get(self, path: str, query: dict[str, str] | None = None) -> Page:
         return self._send("GET", path, query=query)
@@ -190,6 +228,8 @@ class SiteVisitor:
         fields = dict(form)
         if with_csrf and self.csrf_token is not None:
             fields.setdefault("csrf_token", self.csrf_token)
+        if self.widget and path.endswith(FORMS_WITH_PROOF) and "altcha" not in fields:
+            fields["altcha"] = solved_challenge()
         return self._send(
             "POST",
             path,
@@ -457,6 +497,16 @@ def free_slots(office_id: str = "new-york") -> list[dict[str, Any]]:
 # ---------------------------------------------------------- bookings straight through the domain
 
 
+def fresh_proof() -> Proof:
+    """A proof of work as the API verifies it (challenges.verify_work), for the domain's own
+    functions: each is spent once."""
+    return Proof(
+        id=f"work#{uuid.uuid4().hex}",
+        expires_at=datetime.now(UTC) + timedelta(minutes=30),
+        kind="work",
+    )
+
+
 def numbered_request(
     slot_id: SlotId, person: int, dob: date = date(1990, 1, 1)
 ) -> booking.BookingRequest:
@@ -476,7 +526,10 @@ def numbered_request(
 def book_numbered(slot_id: SlotId, person: int) -> booking.Booking:
     """Applicant number `person` books `slot_id` through the domain, without an API request."""
     return booking.book(
-        numbered_request(slot_id, person), idempotency_key=None, now=datetime.now(UTC)
+        numbered_request(slot_id, person),
+        proof=fresh_proof(),
+        idempotency_key=None,
+        now=datetime.now(UTC),
     )
 
 

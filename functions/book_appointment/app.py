@@ -1,7 +1,8 @@
 """POST /appointments: book a slot; answers 201 with the confirmation number and PIN.
 
 An Idempotency-Key header makes a retried request return the same appointment (and PIN)
-instead of booking twice.
+instead of booking twice. The body carries a solved challenge (GET /challenge), spent by the
+booking's own transaction.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Header
 
-from appointments import booking
+from appointments import booking, challenges
 from appointments.api import (
     APPOINTMENT_LINKS,
     IDEMPOTENCY_HEADER,
@@ -21,7 +22,7 @@ from appointments.api import (
     documented,
     utc_now,
 )
-from appointments.observability import count
+from appointments.observability import measure
 from appointments.schemas import BookingIn, BookingOut
 
 router = Router()
@@ -39,9 +40,12 @@ def book_appointment(
         str | None, Header(alias=IDEMPOTENCY_HEADER, min_length=8, max_length=128)
     ] = None,
 ) -> Response[dict[str, Any]]:
+    proof = challenges.verify_work(body.challenge)
     request = booking.BookingRequest.from_body(body)
-    result = booking.book(request, idempotency_key=idempotency_key, now=utc_now())
-    count("BookingsReplayed" if result.replayed else "AppointmentsBooked")
+    now = utc_now()
+    result = booking.book(request, proof=proof, idempotency_key=idempotency_key, now=now)
+    for metric, (value, unit) in result.metrics(now).items():
+        measure(metric, value, unit)
     payload = appointment_out(result.appointment) | {"pin": result.pin}
     return Response(
         status_code=201,

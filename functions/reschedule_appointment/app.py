@@ -1,4 +1,5 @@
-"""PUT /appointments/{confirmationNumber}/slot: move to another slot in one transaction."""
+"""PUT /appointments/{confirmationNumber}/slot: move to another slot in one transaction,
+spending the solved challenge the body carries (GET /challenge)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from appointments import booking
+from appointments import booking, challenges
 from appointments.api import (
     ConfirmationNumberPath,
     PinHeader,
@@ -33,8 +34,9 @@ def reschedule_appointment(
     body: RescheduleIn,
     pin: PinHeader,
 ) -> dict[str, Any]:
+    proof = challenges.verify_work(body.challenge)
     new_slot = SlotId.parse(body.slot_id)
-    appointment = booking.reschedule(confirmation_number, pin, new_slot, now=utc_now())
+    appointment = booking.reschedule(confirmation_number, pin, new_slot, proof=proof, now=utc_now())
     count("AppointmentsRescheduled")
     return appointment_out(appointment)
 

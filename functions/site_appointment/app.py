@@ -12,10 +12,19 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from appointments import access, booking, notice_files, slots
 from appointments.api import utc_now
-from appointments.errors import InvalidRequest, Locked, NotFound, SlotFull, SlotPassed, WrongPin
+from appointments.errors import (
+    ChallengeFailed,
+    InvalidRequest,
+    Locked,
+    NotFound,
+    SlotFull,
+    SlotPassed,
+    WrongPin,
+)
 from appointments.models import CANCELLED, AppointmentModel
-from appointments.observability import count
+from appointments.observability import count, count_refusal
 from appointments.offices import Office, catalogue
+from appointments.site import proofs
 from appointments.site.calendar import month_end, month_of
 from appointments.site.my_appointment import (
     TIME_MISSING,
@@ -189,9 +198,11 @@ def _times_page(
     day: date,
     now: datetime,
     *,
+    time_lock: str | None = None,
     errors: dict[str, str] | None = None,
     status: int = HTTPStatus.OK,
 ) -> Response[str]:
+    """The free times of `day`, in a form whose time-lock (proofs.py) is new unless given."""
     office = _office_of(appointment)
     listing = slots.list_free_slots(office.office_id, day, Service(appointment.service), now)
     choices = [slot for slot in listing.slots if str(slot.slot_id) != appointment.slot_id]
@@ -203,6 +214,7 @@ def _times_page(
         day=day,
         choices=choices,
         errors=errors or {},
+        time_lock=time_lock or proofs.new_time_lock(now),
     )
 
 
@@ -214,24 +226,50 @@ def new_time(lang: str) -> Response[str]:
     return _times_page(visit, appointment, read_day(visit.query("date")), now)
 
 
+# What the form of new times sends, and the wait page sends again
+_RESCHEDULE_FIELDS = ("date", "slot", proofs.WORK_FIELD, proofs.TIME_LOCK_FIELD)
+
+
 @router.post("/<lang>/appointment/reschedule")
 def reschedule(lang: str) -> Response[str]:
     visit, now = _visit(lang), utc_now()
     fields = visit.form()
     appointment = signed_in_appointment(visit, now)
     day = read_day(fields.get("date"))
+    time_lock = fields.get(proofs.TIME_LOCK_FIELD)
     if not fields.get("slot"):
         errors = {"slot": visit.gettext(TIME_MISSING)}
         return _times_page(
-            visit, appointment, day, now, errors=errors, status=HTTPStatus.UNPROCESSABLE_ENTITY
+            visit,
+            appointment,
+            day,
+            now,
+            time_lock=time_lock,
+            errors=errors,
+            status=HTTPStatus.UNPROCESSABLE_ENTITY,
         )
     new_slot = SlotId.parse(fields["slot"])
     if new_slot.office_id != appointment.office_id:
         raise InvalidRequest("The site moves an appointment within its office only.")
     try:
-        booking.reschedule_appointment(appointment, new_slot, now=now)
+        proof = proofs.proof_of(fields.get(proofs.WORK_FIELD), time_lock, now)
+    except ChallengeFailed as early:
+        if early.reason != proofs.EARLY:
+            raise
+        count_refusal(early)
+        sent_again = {name: fields.get(name, "") for name in _RESCHEDULE_FIELDS}
+        return proofs.wait_page(
+            visit,
+            early,
+            action="/appointment/reschedule",
+            same_page="/appointment",
+            fields=sent_again,
+        )
+    try:
+        booking.reschedule_appointment(appointment, new_slot, proof=proof, now=now)
     except (SlotFull, SlotPassed) as refused:
         count("ReschedulesRefused")
+        count_refusal(refused)
         return visit.page(
             "appointment/time_taken.html.j2",
             status=refused.status,

@@ -14,13 +14,15 @@ from appointments import access, booking
 from appointments.errors import (
     AlreadyBooked,
     CaseNumberRequired,
+    ChallengeFailed,
     NotFound,
     SlotFull,
     SlotPassed,
 )
+from appointments.observability import count_refusal, measure
 from appointments.offices import catalogue
 from appointments.services import office_holding_case
-from appointments.site import journey, security
+from appointments.site import journey, proofs, security
 from appointments.site.pages import ERROR_MESSAGES, Visit, message_for
 from appointments.site.resolver import site_function
 from appointments.site.sessions import SESSION_COOKIE, signed_in_appointment, start_session
@@ -67,7 +69,10 @@ def details(lang: str) -> Response[str]:
     draft = journey.read_draft(visit, now)
     _check_can_book(slot, service, draft, now)
     values = journey.details_values(draft, visit.language)
-    return journey.details_page(visit, slot=slot, service=service, values=values)
+    time_lock = proofs.new_time_lock(now)
+    return journey.details_page(
+        visit, slot=slot, service=service, values=values, time_lock=time_lock
+    )
 
 
 @router.post("/<lang>/book/details")
@@ -80,11 +85,19 @@ def save_details(lang: str) -> Response[str]:
     draft = journey.read_draft(visit, now)
     _check_can_book(slot, service, draft, now)
     form = journey.read_details(fields, now.date())
+    time_lock = fields.get(proofs.TIME_LOCK_FIELD) or proofs.new_time_lock(now)
     if form.details is None:
         return journey.details_page(
-            visit, slot=slot, service=service, values=form.values, errors=form.errors
+            visit,
+            slot=slot,
+            service=service,
+            values=form.values,
+            time_lock=time_lock,
+            errors=form.errors,
         )
-    journey.save_draft(visit, draft.with_details(slot, service, form.details), now)
+    work = fields.get(proofs.WORK_FIELD)
+    answers = draft.with_details(slot, service, form.details, (work, time_lock))
+    journey.save_draft(visit, answers, now)
     return visit.redirect("/book/check")
 
 
@@ -122,16 +135,29 @@ def confirm(lang: str) -> Response[str]:
         return visit.redirect("/book/confirmation")
     request = draft.booking_request()
     try:
-        booked = booking.book(request, idempotency_key=draft.idempotency_key(), now=now)
+        proof = proofs.proof_of(draft.work, draft.time_lock, now)
+    except ChallengeFailed as early:
+        if early.reason != proofs.EARLY:
+            raise
+        count_refusal(early)
+        return proofs.wait_page(visit, early, action="/book/confirm", same_page="/book/check")
+    try:
+        booked = booking.book(
+            request, proof=proof, idempotency_key=draft.idempotency_key(), now=now
+        )
     except (SlotFull, SlotPassed) as taken:
+        count_refusal(taken)
         return _choose_another_time(visit, request, taken)
     except AlreadyBooked as refused:
+        count_refusal(refused)
         return visit.page(
             "book/already_booked.html.j2",
             status=refused.status,
             same_page="/book/check",
             message=visit.gettext(message_for(refused)),
         )
+    for metric, (value, unit) in booked.metrics(now).items():
+        measure(metric, value, unit)
     journey.clear_draft(visit)
     start_session(visit, booked.appointment, now)
     credentials = {"c": booked.appointment.confirmation_number, "p": booked.pin}

@@ -3,7 +3,9 @@ distribution, uploaded to the assets bucket by `make deploy`).
 
 The style is compiled from the U.S. Web Design System's Sass packages and templates/site/assets
 (only the components the pages use, system fonts); the script is USWDS's own plus the site's
-enhancements. Only the images the style and the pages refer to are copied.
+enhancements. Only the images the style and the pages refer to are copied. The forms that take
+a seat also load the ALTCHA widget (its build without inline styles or inline workers, so the
+site's Content-Security-Policy stays 'self' only), its PBKDF2 worker and its style.
 """
 
 from __future__ import annotations
@@ -17,6 +19,13 @@ from infra import REPO_ROOT
 
 NODE_PROJECT = REPO_ROOT / "infra" / "assets"
 USWDS = NODE_PROJECT / "node_modules" / "@uswds" / "uswds"
+ALTCHA = NODE_PROJECT / "node_modules" / "altcha" / "dist"
+# The widget's files, by the name the site serves them under
+ALTCHA_FILES = {
+    "altcha.js": ALTCHA / "external" / "altcha.min.js",
+    "altcha.css": ALTCHA / "external" / "altcha.css",
+    "altcha-pbkdf2.js": ALTCHA / "workers" / "pbkdf2.js",
+}
 SOURCES = REPO_ROOT / "templates" / "site" / "assets"
 OUTPUT = REPO_ROOT / ".cache" / "site-assets"
 # Images the pages themselves show (the banner's flag and icons).
@@ -43,6 +52,9 @@ def build(output: Path = OUTPUT) -> Path:
     )
     shutil.copyfile(USWDS / "dist" / "js" / "uswds.min.js", staging / "uswds.min.js")
     shutil.copyfile(SOURCES / "site.js", staging / "site.js")
+    shutil.copyfile(SOURCES / "challenge.js", staging / "challenge.js")
+    for name, source in ALTCHA_FILES.items():
+        shutil.copyfile(source, staging / name)
     images = set(_CSS_URL.findall(css.read_text(encoding="utf-8")))
     images.update(f"img/{name}" for name in PAGE_IMAGES)
     for image in sorted(images):

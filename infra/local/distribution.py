@@ -15,6 +15,9 @@ template's `DistributionConfig` and its response headers policy:
   accepts gzip. CachingDisabled caches nothing, and CloudFront then compresses nothing: the
   API's and the site's answers are compressed by API Gateway (`MinimumCompressionSize`).
 
+- its web ACL (WebACLId) is played by web_acl.py: the rate-based rules per client IP and the
+  rules on their labels, with the ACL's custom responses.
+
 A property it does not play stops the start with its name. TLS (certificate, redirect to
 HTTPS), the names (`Aliases`) and the edge cache have no local counterpart and are ignored.
 """
@@ -33,6 +36,7 @@ from urllib.parse import unquote, urlsplit
 
 from infra.local.gateway import GatewayAnswer, Origin, accepted_codings, discard_body
 from infra.local.template import References, resolve, resources_of_type
+from infra.local.web_acl import LocalWebAcl, Request, web_acl_from
 from infra.tools import upload_assets
 
 # Managed cache policies, and whether each caches compressed objects (edge compression needs it).
@@ -77,7 +81,7 @@ _BEHAVIOUR_KEYS = {
     "ResponseHeadersPolicyId",
     "Compress",
 }
-_CONFIG_KEYS = {"Origins", "DefaultCacheBehavior", "CacheBehaviors"}
+_CONFIG_KEYS = {"Origins", "DefaultCacheBehavior", "CacheBehaviors", "WebACLId"}
 _ORIGIN_KEYS = {
     *("Id", "DomainName", "OriginPath"),
     *("CustomOriginConfig", "S3OriginConfig", "OriginAccessControlId"),
@@ -120,8 +124,9 @@ class Behaviour:
 
 
 class LocalDistribution:
-    def __init__(self, behaviours: list[Behaviour]) -> None:
+    def __init__(self, behaviours: list[Behaviour], web_acl: LocalWebAcl | None = None) -> None:
         self.behaviours = behaviours  # in CloudFront's order: the default behaviour last
+        self.web_acl = web_acl
 
     def summary(self) -> str:
         return ", ".join(
@@ -132,6 +137,16 @@ class LocalDistribution:
 
     def answer(self, request: BaseHTTPRequestHandler, origin: Origin) -> GatewayAnswer:
         path = urlsplit(request.path).path
+        if self.web_acl is not None:
+            seen = Request(
+                method=request.command,
+                path=path,
+                headers={name.lower(): value for name, value in request.headers.items()},
+                ip=request.client_address[0],
+            )
+            if (blocked := self.web_acl.check(seen)) is not None:
+                discard_body(request)
+                return blocked
         behaviour = next(b for b in self.behaviours if b.pattern.fullmatch(path))
         if request.command not in behaviour.methods:
             discard_body(request)
@@ -291,4 +306,23 @@ def distribution_from(
                 else _security_headers(policies[headers_policy]),
             )
         )
-    return LocalDistribution(behaviours)
+    return LocalDistribution(behaviours, _web_acl(template, references, config))
+
+
+def _web_acl(
+    template: dict[str, Any], references: References, config: Mapping[str, Any]
+) -> LocalWebAcl | None:
+    """The web ACL the distribution names (WebACLId: its Arn), played by web_acl.py."""
+    if "WebACLId" not in config:
+        return None
+    ip_sets = {
+        references.get_att(logical_id, "Arn"): resolve(resource["Properties"], references)[
+            "Addresses"
+        ]
+        for logical_id, resource in resources_of_type(template, "AWS::WAFv2::IPSet").items()
+        if references.condition_holds(resource)
+    }
+    for logical_id, resource in resources_of_type(template, "AWS::WAFv2::WebACL").items():
+        if references.get_att(logical_id, "Arn") == config["WebACLId"]:
+            return web_acl_from(resolve(resource["Properties"], references), ip_sets)
+    raise ValueError(f"WebACLId {config['WebACLId']}: no web ACL of the template")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,17 +51,23 @@ def local_client(service: str, endpoint: str) -> Any:
 
 
 def create_resources(
-    template: dict[str, Any], endpoints: Endpoints, stack_name: str, data_dir: Path
+    template: dict[str, Any],
+    endpoints: Endpoints,
+    stack_name: str,
+    data_dir: Path,
+    parameter_overrides: Mapping[str, str] | None = None,
 ) -> References:
     references = References()
     references.pseudo["AWS::StackName"] = stack_name
     references.refs.update(parameter_defaults(template))
+    references.refs.update(parameter_overrides or {})
     references.conditions = dict(template.get("Conditions", {}))
     _tables(template, endpoints, stack_name, references)
     _buckets(template, endpoints, stack_name, references)
     _queues(template, endpoints, stack_name, references)
     _secrets(template, endpoints, stack_name, references, data_dir / "secrets.json")
     _email_identities(template, endpoints, references)
+    _configuration_sets(template, endpoints, stack_name, references)
     _edge(template, endpoints, stack_name, references)
     for logical_id in resources_of_type(template, "AWS::Serverless::Function"):
         name = f"{stack_name}-{logical_id}"
@@ -162,6 +169,22 @@ def _email_identities(
         references.refs[logical_id] = identity
 
 
+def _configuration_sets(
+    template: dict[str, Any], endpoints: Endpoints, stack_name: str, references: References
+) -> None:
+    """The mail's configuration sets, so the local SES accepts mail sent with one (the local
+    SES sends no bounce or complaint feedback)."""
+    client = local_client("ses", endpoints.moto)
+    for logical_id in resources_of_type(template, "AWS::SES::ConfigurationSet"):
+        name = f"{stack_name}-{logical_id}"
+        try:
+            client.create_configuration_set(ConfigurationSet={"Name": name})
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConfigurationSetAlreadyExists":
+                raise
+        references.refs[logical_id] = name
+
+
 def _edge(
     template: dict[str, Any], endpoints: Endpoints, stack_name: str, references: References
 ) -> None:
@@ -170,5 +193,13 @@ def _edge(
     for logical_id in resources_of_type(template, "AWS::CloudFront::Distribution"):
         references.refs[logical_id] = f"{stack_name}-{logical_id}"
         references.attributes[(logical_id, "DomainName")] = urlsplit(endpoints.site).netloc
+    for logical_id in resources_of_type(template, "AWS::WAFv2::IPSet"):
+        references.attributes[(logical_id, "Arn")] = (
+            f"arn:aws:wafv2:{REGION}:{ACCOUNT}:global/ipset/{stack_name}-{logical_id}/local"
+        )
+    for logical_id in resources_of_type(template, "AWS::WAFv2::WebACL"):
+        references.attributes[(logical_id, "Arn")] = (
+            f"arn:aws:wafv2:{REGION}:{ACCOUNT}:global/webacl/{stack_name}-{logical_id}/local"
+        )
     for logical_id in resources_of_type(template, "AWS::CloudFront::OriginAccessControl"):
         references.attributes[(logical_id, "Id")] = f"{stack_name}-{logical_id}"

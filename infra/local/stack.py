@@ -17,8 +17,9 @@ Settings (environment variables): LOCAL_HOST (127.0.0.1), LOCAL_API_PORT (3000),
 LOCAL_DYNAMODB_PORT (8000), LOCAL_MOTO_PORT (5000), LOCAL_DATA_DIR (.local),
 LOCAL_TEMPLATE (template.yaml), LOCAL_STACK_NAME (appointments), LOCAL_SEED (1: seed data),
 LOCAL_ENV_VARS (infra/data/local-env.json: per-function environment overrides, as `sam local
---env-vars`), LOCAL_CONCURRENCY (4: warm processes each function may scale out to, as Lambda's
-concurrency; a function's ReservedConcurrentExecutions caps it lower).
+--env-vars`), LOCAL_PARAMETERS (template parameters, "Name=value Name=value", as
+`sam deploy --parameter-overrides`), LOCAL_CONCURRENCY (4: warm processes each function may
+scale out to, as Lambda's concurrency; a function's ReservedConcurrentExecutions caps it lower).
 """
 
 from __future__ import annotations
@@ -85,6 +86,8 @@ class Settings:
     # Processes per function at most. Each handles one event at a time, and most of a request
     # is spent waiting for DynamoDB, so a few per function keep two cores busy.
     concurrency: int = 4
+    # The template's parameters given other values, as `sam deploy --parameter-overrides`.
+    parameters: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_environment(cls) -> Settings:
@@ -100,6 +103,11 @@ class Settings:
             seed=environ.get("LOCAL_SEED", "1") != "0",
             env_vars=Path(environ.get("LOCAL_ENV_VARS", cls.env_vars)).resolve(),
             concurrency=int(environ.get("LOCAL_CONCURRENCY", cls.concurrency)),
+            parameters=dict(
+                pair.split("=", 1)
+                for pair in environ.get("LOCAL_PARAMETERS", "").split()
+                if "=" in pair
+            ),
         )
 
 
@@ -133,7 +141,7 @@ class LocalStack:
         )
         self.log("Creating tables, buckets, queues and secrets from the template")
         references = create_resources(
-            template, self.endpoints, settings.stack_name, settings.data_dir
+            template, self.endpoints, settings.stack_name, settings.data_dir, settings.parameters
         )
         specs = function_specs(template, settings.template.parent)
         environments = {spec.logical_id: self._environment(spec, references) for spec in specs}

@@ -255,6 +255,10 @@ class References:
             raise KeyError(f"Fn::GetAtt {logical_id}.{attribute}, unknown to the local stack")
         return self.attributes[key]
 
+    def condition_holds(self, resource: dict[str, Any]) -> bool:
+        """Whether a resource exists in this stack (its Condition, if it has one, holds)."""
+        return "Condition" not in resource or self.condition(resource["Condition"])
+
     def condition(self, name: str) -> bool:
         if name not in self.conditions:
             raise KeyError(f"Condition {name} is not in the template")

@@ -5,6 +5,7 @@ do not change with the page's language."""
 from __future__ import annotations
 
 import random
+import re
 import time
 import uuid
 from dataclasses import dataclass, replace
@@ -15,7 +16,7 @@ from urllib.parse import urlsplit
 
 from playwright.sync_api import APIRequestContext, Page
 
-from tests.helpers import applicant, booking_body, email_of, phone_of
+from tests.helpers import applicant, booking_body, email_of, phone_of, solved_over
 
 OFFICE = "new-york"
 OFFICE_ZIP = "10001"
@@ -72,10 +73,41 @@ class Booked:
     pin: str
 
 
+# Forms that carry a proof (the widget's solution or the time-lock), and those that may be
+# answered with the time-lock's wait page.
+PROOF_ACTIONS = ("/book/details", "/appointment/reschedule")
+WAIT_ACTIONS = ("/book/confirm", "/appointment/reschedule")
+
+
 def submit(page: Page, action: str) -> None:
     """Press the submit button of the form sent to `action` (a path after the language), and
-    wait for the page it leads to."""
+    wait for the page it leads to: past the wait page, as a person without the widget does."""
+    if action.endswith(PROOF_ACTIONS):
+        solved_by_the_widget(page)
     press(page, f'form[action$="{action}"] [type="submit"]')
+    if action.endswith(WAIT_ACTIONS):
+        through_the_wait(page)
+
+
+def solved_by_the_widget(page: Page) -> None:
+    """With JavaScript, wait for the widget's solution in the form (a person is still typing
+    then: it takes half a second when calm)."""
+    if page.locator("altcha-widget input").count():  # drawn by the script only
+        page.wait_for_function("() => document.querySelector('input[name=altcha]')?.value")
+
+
+def without_the_widget(page: Page) -> None:
+    """The widget gone, as when it cannot solve: the form goes with its time-lock."""
+    page.locator("altcha-widget").evaluate_all("widgets => widgets.forEach(w => w.remove())")
+
+
+def through_the_wait(page: Page) -> None:
+    """The time-lock's wait page, as a person meets it: wait the seconds it says, Continue."""
+    while page.locator("#wait-form").count():
+        seconds = re.search(r"\d+", page.locator("#wait-seconds").inner_text())
+        assert seconds is not None
+        time.sleep(int(seconds.group()))
+        press(page, '#wait-form [type="submit"]')
 
 
 def press(page: Page, selector: str) -> None:
@@ -204,6 +236,15 @@ def to_taken(page: Page, language: str) -> None:
     confirm(page)
 
 
+def to_wait(page: Page, language: str) -> None:
+    """The time-lock's wait page: the details sent without the widget's solution (as a
+    browser without JavaScript does), and confirmed at once."""
+    to_details_quickly(page, language)
+    without_the_widget(page)
+    give_details(page, Person.new())
+    press(page, 'form[action$="/book/confirm"] [type="submit"]')
+
+
 def confirm(page: Page) -> None:
     submit(page, "/book/confirm")
 
@@ -289,6 +330,7 @@ def fill_slot(api: APIRequestContext, slot_id: str, leave: int = 0) -> None:
         body: dict[str, Any] = booking_body(
             slot_id,
             applicant=applicant(name=person.name, dob=person.born.isoformat()),
+            challenge=solved_over(api),
         )
         booked = api.post("/appointments", data=body)
         if booked.status == 409 and leave == 0 and booked.json()["error"] == "slot_full":
@@ -312,7 +354,8 @@ def book_through_the_api(api: APIRequestContext, person: Person) -> None:
     details = applicant(
         name=person.name, dob=person.born.isoformat(), phone=person.phone, email=person.email
     )
-    booked = api.post("/appointments", data=booking_body(slot_id, applicant=details))
+    body = booking_body(slot_id, applicant=details, challenge=solved_over(api))
+    booked = api.post("/appointments", data=body)
     assert booked.status == 201, booked.text()
 
 

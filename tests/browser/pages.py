@@ -86,6 +86,7 @@ SITE_PAGES = (
     SitePage(
         "book-check", journeys.to_check_quickly, primary="main form .usa-button", revisit=True
     ),
+    SitePage("book-wait", journeys.to_wait, primary="main form .usa-button"),
     SitePage("book-confirmation", journeys.book_quickly),
     SitePage("book-taken", journeys.to_taken, primary="main .usa-button", status=409),
     SitePage("appointment-sign-in", "/{lang}/appointment/sign-in", primary="main form .usa-button"),

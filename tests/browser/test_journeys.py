@@ -22,6 +22,7 @@ from tests.browser.journeys import (
     press,
     print_notice,
     sign_in,
+    solved_by_the_widget,
     to_details_of,
 )
 
@@ -113,6 +114,7 @@ def test_a_person_books_with_the_keyboard_alone(browse: Callable[..., Watch]) ->
     tab_to(page, "#phone")
     page.keyboard.type(person.phone)
     tab_to(page, 'form[action$="/book/details"] [type="submit"]')
+    solved_by_the_widget(page)  # the form waits for it (it solves while the person types)
     enter(page)
     tab_to(page, 'form[action$="/book/confirm"] [type="submit"]')
     enter(page)

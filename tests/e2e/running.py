@@ -23,6 +23,8 @@ from infra.local.dynamodb_local import free_port
 from tests.helpers import REPO_ROOT
 
 STARTUP_SECONDS = 180
+TRUSTED_ADDRESS = "127.0.0.1"
+RATE_LIMITED_ADDRESS = "127.0.0.2"  # any loopback address reaches the stack
 
 
 class RunningStack:
@@ -43,6 +45,9 @@ class RunningStack:
     def launch(self) -> subprocess.Popen[bytes]:
         environment = {
             **os.environ,
+            # The tests' own address skips the per-IP rate limits (the contact center's case);
+            # the rate-limit tests send from another loopback address (RATE_LIMITED_ADDRESS).
+            "LOCAL_PARAMETERS": f"TrustedNetworks={TRUSTED_ADDRESS}/32",
             "LOCAL_API_PORT": str(self.ports["api"]),
             "LOCAL_DYNAMODB_PORT": str(self.ports["dynamodb"]),
             "LOCAL_MOTO_PORT": str(self.ports["moto"]),

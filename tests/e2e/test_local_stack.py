@@ -20,8 +20,8 @@ import pytest
 
 from infra.tools.openapi import OPENAPI_PATH
 from infra.tools.upload_assets import ASSETS_DIR, CACHE_CONTROL
-from tests.e2e.running import RunningStack, started_stack
-from tests.helpers import applicant, booking_body, next_business_day
+from tests.e2e.running import RATE_LIMITED_ADDRESS, RunningStack, started_stack
+from tests.helpers import applicant, booking_body, next_business_day, solved_over
 
 
 @pytest.fixture(scope="module")
@@ -60,9 +60,8 @@ def test_a_booking_gets_a_printable_notice_to_download(shared_stack: RunningStac
     slot = api.get("/offices/new-york/slots", params={"date": day, "service": "adit-stamp"}).json()[
         "slots"
     ][0]["slotId"]
-    booked = api.post(
-        "/appointments", json=booking_body(slot, applicant=applicant(phone="+12125550143"))
-    ).json()
+    body = booking_body(slot, applicant=applicant(phone="+12125550143"))
+    booked = api.post("/appointments", json=body | {"challenge": solved_over(api)}).json()
     path = f"/appointments/{booked['confirmationNumber']}/notice"
     pin = {"X-Appointment-Pin": booked["pin"]}
     # When its notice has been rendered from the table's stream
@@ -153,6 +152,7 @@ def test_64_clients_booking_at_once_all_get_a_json_answer_and_no_seat_twice(
         booking_body(
             slot["slotId"],
             applicant=applicant(name=f"Load Tester {chr(65 + n // 26)}{chr(65 + n % 26)}"),
+            challenge=solved_over(api),
         )
         for n in range(64)
     ]
@@ -223,3 +223,31 @@ def test_the_api_answers_as_its_openapi_document_says(shared_stack: RunningStack
     )
     # Then it finds nothing
     assert result.returncode == 0, result.stdout[-20000:] + result.stderr[-5000:]
+
+
+def test_a_network_over_the_booking_limit_gets_429_and_books_nothing(
+    shared_stack: RunningStack,
+) -> None:
+    # Given a client on a network that is not trusted, and a free slot
+    limited = httpx.Client(
+        base_url=shared_stack.url,
+        timeout=30,
+        transport=httpx.HTTPTransport(local_address=RATE_LIMITED_ADDRESS),
+    )
+    trusted = httpx.Client(base_url=shared_stack.url, timeout=30)
+    day = next_business_day("new-york").isoformat()
+    listing = {"date": day, "service": "adit-stamp"}
+    slot = trusted.get("/offices/new-york/slots", params=listing).json()["slots"][0]
+    # When it has sent the ten bookings a window allows (refused ones count too)
+    for _ in range(10):
+        assert limited.post("/appointments", json={}).status_code == 422
+    body = booking_body(slot["slotId"], applicant=applicant(name="Rate Limited Person"))
+    refused = limited.post("/appointments", json=body | {"challenge": solved_over(trusted)})
+    # Then the eleventh is refused at the edge with the JSON contract, and nothing is booked
+    assert refused.status_code == 429
+    assert refused.headers["Retry-After"] == "300"
+    assert refused.json()["error"] == "rate_limited"
+    after = trusted.get("/offices/new-york/slots", params=listing).json()["slots"]
+    assert next(s for s in after if s["slotId"] == slot["slotId"])["available"] == slot["available"]
+    # And a request from another network is served
+    assert trusted.get("/offices", params={"zip": "10001"}).status_code == 200

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from tests.e2e.running import RunningStack, alive, port_open, started_stack, wait_until
-from tests.helpers import next_business_day, walkthrough_booking
+from tests.helpers import next_business_day, solved_over, walkthrough_booking
 
 
 @pytest.fixture
@@ -30,13 +30,19 @@ def test_book_change_cancel_and_restart_over_http(stack: RunningStack) -> None:
     ).json()["slots"]
     first, second = listing[0]["slotId"], listing[1]["slotId"]
     # When a person books, views, reschedules, cancels and books again
-    booked = api.post("/appointments", json=walkthrough_booking(first))
+    booked = api.post(
+        "/appointments", json=walkthrough_booking(first) | {"challenge": solved_over(api)}
+    )
     pin = {"X-Appointment-Pin": booked.json()["pin"]}
     path = f"/appointments/{booked.json()['confirmationNumber']}"
     viewed = api.get(path, headers=pin)
-    moved = api.put(f"{path}/slot", json={"slotId": second}, headers=pin)
+    moved = api.put(
+        f"{path}/slot", json={"slotId": second, "challenge": solved_over(api)}, headers=pin
+    )
     cancelled = api.delete(path, headers=pin)
-    again = api.post("/appointments", json=walkthrough_booking(first))
+    again = api.post(
+        "/appointments", json=walkthrough_booking(first) | {"challenge": solved_over(api)}
+    )
     # Then every step answers as the API promises
     assert office["officeId"] == "honolulu"
     assert booked.status_code == 201, booked.text

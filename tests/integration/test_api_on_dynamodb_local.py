@@ -20,6 +20,7 @@ from tests.helpers import (
     count_dynamodb_calls,
     next_weekday,
     open_weekdays,
+    solved_challenge,
 )
 
 
@@ -66,12 +67,11 @@ def test_book_view_reschedule_cancel(day: str) -> None:
 
 def test_round_trips_on_dynamodb_local(day: str) -> None:
     first = slots("honolulu", day)[0]
+    body = booking_body(
+        first["slotId"], applicant=applicant(phone="+18085550143"), challenge=solved_challenge()
+    )
     with count_dynamodb_calls() as calls:
-        response = call(
-            "POST",
-            "/appointments",
-            body=booking_body(first["slotId"], applicant=applicant(phone="+18085550143")),
-        )
+        response = call("POST", "/appointments", body=body)
     assert response.status == 201, response.body
     assert dict(calls) == {"TransactWriteItems": 1}
 

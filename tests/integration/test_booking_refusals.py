@@ -65,9 +65,10 @@ def test_full_slot_and_booked_applicant_both_fail_and_the_slot_is_answered(
     with cancellation_reasons() as reasons:
         response = book(second["slotId"])
     # Then DynamoDB reports the guards of her person, phone and e-mail address and the slot
-    # (puts, then updates), and the answer is the slot's
+    # (puts: the appointment, the guards, the spent challenge; then the slot's update), and
+    # the answer is the slot's
     failed = "ConditionalCheckFailed"
-    assert reasons == [["None", failed, failed, failed, failed]]
+    assert reasons == [["None", failed, failed, failed, "None", failed]]
     assert (response.status, response.body["error"]) == (409, "slot_full")
 
 
@@ -79,7 +80,7 @@ def test_bookable_slot_and_booked_applicant_is_already_booked(
     with cancellation_reasons() as reasons:
         response = book(second["slotId"])
     failed = "ConditionalCheckFailed"
-    assert reasons == [["None", failed, failed, failed, "None"]]
+    assert reasons == [["None", failed, failed, failed, "None", "None"]]
     assert (response.status, response.body["error"]) == (409, "already_booked")
     assert "new-york" not in response.body["message"]
 

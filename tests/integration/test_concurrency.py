@@ -17,6 +17,7 @@ from tests.helpers import (
     ApiResponse,
     book_numbered,
     call,
+    fresh_proof,
     numbered_request,
     slot_with_capacity,
 )
@@ -60,7 +61,11 @@ def cancel(result: booking.Booking) -> Any:
 
 def reschedule(result: booking.Booking, to: SlotId) -> Any:
     return booking.reschedule(
-        result.appointment.confirmation_number, result.pin, to, now=datetime.now(UTC)
+        result.appointment.confirmation_number,
+        result.pin,
+        to,
+        proof=fresh_proof(),
+        now=datetime.now(UTC),
     )
 
 
@@ -132,7 +137,12 @@ def test_parallel_retries_with_one_idempotency_key_book_once(offices: dict[str, 
     same_request = numbered_request(slot_id, 7)
 
     def retry() -> str:
-        result = booking.book(same_request, idempotency_key="retry-key-42", now=datetime.now(UTC))
+        result = booking.book(
+            same_request,
+            proof=fresh_proof(),
+            idempotency_key="retry-key-42",
+            now=datetime.now(UTC),
+        )
         return f"{result.appointment.confirmation_number}/{result.pin}"
 
     with ThreadPoolExecutor(max_workers=20) as pool:

@@ -36,6 +36,7 @@ def local_references(template: dict[str, Any]) -> References:
         "test-assetsbucket.s3.us-east-1.amazonaws.com"
     )
     references.attributes[("AssetsOriginAccessControl", "Id")] = "test-oac"
+    references.attributes[("EdgeWebAcl", "Arn")] = "test-web-acl"
     return references
 
 

@@ -12,7 +12,15 @@ import pytest
 from botocore.awsrequest import AWSResponse, HTTPHeaders
 
 from appointments.models import AppointmentModel
-from tests.helpers import ApiResponse, book, booking_body, call, free_slots, on_dynamodb_calls
+from tests.helpers import (
+    ApiResponse,
+    book,
+    booking_body,
+    call,
+    free_slots,
+    on_dynamodb_calls,
+    solved_challenge,
+)
 
 pytestmark = pytest.mark.usefixtures("open_slots")
 
@@ -123,13 +131,18 @@ def dynamodb_fails(operation: str, error_type: str, failing: set[int]) -> Iterat
 PROVISIONED, ON_DEMAND = "ProvisionedThroughputExceededException", "ThrottlingException"
 
 
-def pin_request(route: str, booked: dict[str, Any], pin: str, slot_id: str) -> ApiResponse:
+def pin_request(
+    route: str, booked: dict[str, Any], pin: str, slot_id: str, challenge: str | None = None
+) -> ApiResponse:
+    """`route` with `pin`; a move spends `challenge` (solved before the faults, whose request
+    counts would include its own otherwise) or a new one."""
     path = f"/appointments/{booked['confirmationNumber']}"
     headers = {"X-Appointment-Pin": pin}
     if route == "view":
         return call("GET", path, headers=headers)
     if route == "reschedule":
-        return call("PUT", f"{path}/slot", body={"slotId": slot_id}, headers=headers)
+        body = {"slotId": slot_id} | ({"challenge": challenge} if challenge else {})
+        return call("PUT", f"{path}/slot", body=body, headers=headers)
     return call("DELETE", path, headers=headers)
 
 
@@ -146,9 +159,10 @@ def test_a_throttled_pin_check_answers_429_and_changes_nothing(route: str, error
     # Given an appointment
     first, second = free_slots()[:2]
     booked = book(first["slotId"])
+    solved = solved_challenge()
     # When its PIN check is throttled
     with dynamodb_fails("UpdateItem", error_type, failing={1}):
-        response = pin_request(route, booked, booked["pin"], second["slotId"])
+        response = pin_request(route, booked, booked["pin"], second["slotId"], solved)
     # Then the caller is told to retry, and the appointment and its seat are as they were
     assert_throttled(response)
     stored = AppointmentModel.get(booked["confirmationNumber"])

@@ -11,7 +11,7 @@ from appointments import booking
 from appointments.errors import RescheduleLimit
 from appointments.models import ApplicantModel, AppointmentModel
 from appointments.slots import SlotId
-from tests.helpers import applicant, book, booking_body, call, free_slots
+from tests.helpers import applicant, book, booking_body, call, free_slots, fresh_proof
 
 pytestmark = pytest.mark.usefixtures("open_slots")
 
@@ -169,7 +169,10 @@ def test_the_move_limit_holds_in_the_transaction(monkeypatch: pytest.MonkeyPatch
     # When the stale copy is moved again straight through the domain
     with pytest.raises(RescheduleLimit):
         booking.reschedule_appointment(
-            stale, SlotId.parse(slots[3]["slotId"]), now=stale.updated_at
+            stale,
+            SlotId.parse(slots[3]["slotId"]),
+            proof=fresh_proof(),
+            now=stale.updated_at,
         )
     # Then the appointment did not move
     assert AppointmentModel.get(booked["confirmationNumber"]).slot_id == slots[2]["slotId"]

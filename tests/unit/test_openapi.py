@@ -23,6 +23,7 @@ OPERATIONS = {
     ("post", "/appointments/lookup"),
     ("get", "/appointments/{confirmationNumber}/notice"),
     ("get", "/notices/{token}"),
+    ("get", "/challenge"),
 }
 PIN_OPERATIONS = [
     ("get", "/appointments/{confirmationNumber}/notice"),

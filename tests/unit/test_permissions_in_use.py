@@ -8,6 +8,7 @@ code does is refused in AWS)."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections import defaultdict
 from collections.abc import Iterator
@@ -41,6 +42,7 @@ from tests.helpers import (
     load_function,
     on_dynamodb_calls,
     sent_mail,
+    solved_challenge,
     stream_record,
 )
 
@@ -121,7 +123,7 @@ def browse(
 
 def drive_the_site(used: Used) -> None:
     """The site's pages, as a person finds, books, views, changes and recovers."""
-    visitor = SiteVisitor()
+    visitor = SiteVisitor(widget=False)
     for path in ("/", "/en", "/en/privacy", "/en/accessibility"):
         browse(used, visitor, path)
     book_on_the_site(used, visitor)
@@ -149,7 +151,9 @@ def book_on_the_site(used: Used, visitor: SiteVisitor) -> None:
     browse(used, visitor, "/en/book/details", {**details, "name": ""})
     person = {"name": "Ana Site", "dob-month": "3", "dob-day": "4", "dob-year": "1990",
               "phone": "+12025550199", "language": "en"}  # fmt: skip
-    browse(used, visitor, "/en/book/details", {**details, **person})
+    # The widget's solved challenge, fetched and solved outside the recording (its request
+    # is GetChallengeFunction's)
+    browse(used, visitor, "/en/book/details", {**details, **person, "altcha": solved_challenge()})
     browse(used, visitor, "/en/book/check")
     assert browse(used, visitor, "/en/book/confirm", {}).status == 303
     assert 'id="pin"' in browse(used, visitor, "/en/book/confirmation").html
@@ -183,7 +187,7 @@ def drive_my_appointment(used: Used) -> None:
     """Sign in (a wrong PIN first), view, calendar file, notice, move, cancel, sign out."""
     first, second = (slot["slotId"] for slot in free_slots()[:2])
     booked = book(first, applicant=applicant(name="Ana Site", phone="+12025550177"))
-    visitor = SiteVisitor()
+    visitor = SiteVisitor(widget=False)
     browse(used, visitor, "/en/appointment/sign-in")
     wrong = "111111" if booked["pin"] == "000000" else "000000"
     for pin in (wrong, booked["pin"]):
@@ -194,7 +198,8 @@ def drive_my_appointment(used: Used) -> None:
         browse(used, visitor, path)
     day = second.split(":", 1)[1].split("T")[0]
     browse(used, visitor, "/en/appointment/times", query={"date": day})
-    browse(used, visitor, "/en/appointment/reschedule", {"date": day, "slot": second})
+    browse(used, visitor, "/en/appointment/reschedule",
+           {"date": day, "slot": second, "altcha": solved_challenge()})  # fmt: skip
     browse(used, visitor, "/en/appointment/cancel")
     browse(used, visitor, "/en/appointment/cancel", {})
     browse(used, visitor, "/en/appointment/cancelled")
@@ -234,11 +239,16 @@ def drive_every_function() -> Used:
     send(used, "GET", "/offices/new-york/days", query={"service": "adit-stamp"})
     key = {"Idempotency-Key": "6a1f3c1e-0d4e-4a57-9d7b-3f1f7e2b8c10"}
     booked = book(slots[0]["slotId"], headers=key)
+    send(used, "GET", "/challenge")
     send(used, "POST", "/appointments", headers=key,
          body={"officeId": "new-york", "service": "adit-stamp", "slotId": slots[0]["slotId"],
-               "applicant": applicant()})  # fmt: skip
+               "applicant": applicant(), "challenge": solved_challenge()})  # fmt: skip
     confirmation = booked["confirmationNumber"]
     render_notice(used, confirmation)
+    bounce = {"notificationType": "Bounce", "bounce": {"bounceType": "Permanent",
+              "bouncedRecipients": [{"emailAddress": "gone@example.com"}]}}  # fmt: skip
+    run(used, "record_mail_feedback", {"Records": [{"EventSource": "aws:sns",
+        "Sns": {"Message": json.dumps(bounce), "MessageAttributes": {}}}]})  # fmt: skip
     (token,) = re.findall(r"/notices/([\w.-]+)", sent_mail()[-1].body)
     send(used, "GET", f"/notices/{token}")
     send(used, "GET", "/notices/not-a-token")
@@ -249,9 +259,11 @@ def drive_every_function() -> Used:
     send(used, "GET", path, headers=right)
     send(used, "GET", f"{path}/notice", headers=wrong)
     send(used, "GET", f"{path}/notice", headers=right)
-    send(used, "PUT", f"{path}/slot", headers=wrong, body={"slotId": slots[1]["slotId"]})
+    send(used, "PUT", f"{path}/slot", headers=wrong,
+         body={"slotId": slots[1]["slotId"], "challenge": solved_challenge()})  # fmt: skip
     before = AppointmentModel.get(confirmation)
-    send(used, "PUT", f"{path}/slot", headers=right, body={"slotId": slots[1]["slotId"]})
+    send(used, "PUT", f"{path}/slot", headers=right,
+         body={"slotId": slots[1]["slotId"], "challenge": solved_challenge()})  # fmt: skip
     render_notice(used, confirmation, old=before)
     before = AppointmentModel.get(confirmation)
     for details in (applicant(), applicant(phone="+12125550000")):

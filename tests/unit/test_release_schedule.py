@@ -12,8 +12,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from appointments.business_days import is_business_day
+from appointments.config import settings
 from appointments.offices import INTERNATIONAL_OFFICE, Address, Office
-from appointments.release import ReleaseSchedule, day_starts, days_to_release
+from appointments.release import ReleaseSchedule, day_starts, days_to_release, opened_at
 from tests.helpers import sample_offices
 
 DEFAULT_SCHEDULE = ReleaseSchedule(at=time(17, 0), time_zone=ZoneInfo("America/New_York"))
@@ -150,3 +151,19 @@ def test_a_late_run_opens_the_days_of_the_run_it_belongs_to() -> None:
     assert days_to_release(cairo, late, 1, DEFAULT_SCHEDULE) == days_to_release(
         cairo, on_time, 1, DEFAULT_SCHEDULE
     )
+
+
+@pytest.mark.parametrize("horizon", [1, 3])
+@pytest.mark.parametrize("office", OFFICES, ids=lambda office: office.office_id)
+def test_each_day_names_the_release_that_opened_it(
+    office: Office, horizon: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a year of runs with a horizon
+    monkeypatch.setattr(settings(), "release_horizon_days", horizon)
+    runs = scheduled_runs(DEFAULT_SCHEDULE, 366)
+    opened = openings(office, runs, DEFAULT_SCHEDULE, horizon)
+    # Then the release a day names (for the seconds its seats took to go) is the run that
+    # opened it first
+    for day, by in opened.items():
+        if by[0] != runs[0]:  # days the first run opened were due to earlier runs
+            assert opened_at(office, day, DEFAULT_SCHEDULE) == by[0], day

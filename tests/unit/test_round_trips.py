@@ -4,15 +4,26 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers import book, booking_body, call, count_dynamodb_calls, free_slots
+from tests.helpers import (
+    book,
+    booking_body,
+    call,
+    count_dynamodb_calls,
+    free_slots,
+    solved_challenge,
+)
 
 pytestmark = pytest.mark.usefixtures("open_slots")
 
 
 def test_booking_is_one_write_request() -> None:
+    # Given a solved challenge (the challenge's own request is GET /challenge's)
     slot = free_slots()[0]  # warms the office catalogue cache
+    body = booking_body(slot["slotId"], challenge=solved_challenge())
+    # When the booking is sent, its guards and the spent challenge included
     with count_dynamodb_calls() as calls:
-        response = call("POST", "/appointments", body=booking_body(slot["slotId"]))
+        response = call("POST", "/appointments", body=body)
+    # Then it is one transaction
     assert response.status == 201
     assert dict(calls) == {"TransactWriteItems": 1}
 
@@ -70,11 +81,12 @@ def test_cancel_is_two_requests() -> None:
 def test_reschedule_is_two_requests() -> None:
     first, second = free_slots()[:2]
     booked = book(first["slotId"])
+    solved = solved_challenge()
     with count_dynamodb_calls() as calls:
         response = call(
             "PUT",
             f"/appointments/{booked['confirmationNumber']}/slot",
-            body={"slotId": second["slotId"]},
+            body={"slotId": second["slotId"], "challenge": solved},
             headers={"X-Appointment-Pin": booked["pin"]},
         )
     assert response.status == 200

@@ -28,8 +28,8 @@ from infra.tools import upload_assets
 from tests.helpers import as_list, load_function, policy_statements
 
 RUNTIME = "python3.12"
-TABLES = {"OfficesTable", "SlotsTable", "AppointmentsTable", "ApplicantsTable"}
-TABLES_WITH_TTL = ("SlotsTable", "AppointmentsTable", "ApplicantsTable")
+TABLES = {"OfficesTable", "SlotsTable", "AppointmentsTable", "ApplicantsTable", "LimitsTable"}
+TABLES_WITH_TTL = ("SlotsTable", "AppointmentsTable", "ApplicantsTable", "LimitsTable")
 
 _FUNCTIONS = resources_of_type(load_template(), "AWS::Serverless::Function")
 # Functions run by a schedule or a table stream; every other one serves API routes.
@@ -43,7 +43,13 @@ STREAM_FUNCTIONS = {
     for name, function in _FUNCTIONS.items()
     if any(event["Type"] == "DynamoDB" for event in function["Properties"]["Events"].values())
 }
-API_FUNCTIONS = set(_FUNCTIONS) - SCHEDULED_FUNCTIONS - STREAM_FUNCTIONS
+# Functions SNS notifications trigger (SES's bounce and complaint feedback).
+NOTIFIED_FUNCTIONS = {
+    name
+    for name, function in _FUNCTIONS.items()
+    if any(event["Type"] == "SNS" for event in function["Properties"]["Events"].values())
+}
+API_FUNCTIONS = set(_FUNCTIONS) - SCHEDULED_FUNCTIONS - STREAM_FUNCTIONS - NOTIFIED_FUNCTIONS
 # How a function is allowed to read the service secret (which functions need it is derived in
 # test_permissions_in_use.py, from the calls they make).
 SECRET_READ_POLICY = {

@@ -37,7 +37,7 @@ from pynamodb.exceptions import PynamoDBException
 
 from appointments.errors import AppointmentError, Throttled
 from appointments.models import AppointmentModel
-from appointments.observability import count, log_unexpected, logger, metrics
+from appointments.observability import count, count_refusal, log_unexpected, logger, metrics
 from appointments.offices import OfficeMatch, catalogue
 from appointments.schemas import (
     AddressOut,
@@ -209,8 +209,9 @@ def make_resolver(*routers: Router) -> APIGatewayRestResolver:
 
     @app.exception_handler(AppointmentError)
     def domain_error(error: AppointmentError) -> Response[dict[str, str]]:
-        logger.info("request refused", extra={"error_code": error.code})
+        logger.info("request refused", extra={"error_code": error.code, "reason": error.reason})
         count("RequestsRefused")
+        count_refusal(error)
         return error_response(error.status, error.code, error.message, error.retry_after_seconds)
 
     @app.exception_handler(RequestValidationError)

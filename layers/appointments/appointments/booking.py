@@ -29,11 +29,13 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+from aws_lambda_powertools.metrics import MetricUnit
 from pynamodb.expressions.condition import Condition
 from pynamodb.transactions import TransactWrite
 
-from appointments import access, codes, guards
+from appointments import access, challenges, codes, guards, release
 from appointments.applicants import applicant_key, normalise_phone
+from appointments.challenges import Proof
 from appointments.config import settings
 from appointments.errors import (
     AlreadyBooked,
@@ -53,6 +55,7 @@ from appointments.models import (
     CANCELLED,
     RESCHEDULED,
     AppointmentModel,
+    LimitModel,
     SlotModel,
     purge_time,
 )
@@ -116,8 +119,23 @@ class Booking:
     pin: str
     replayed: bool = False
 
+    def metrics(self, now: datetime) -> dict[str, tuple[float, MetricUnit]]:
+        """What a booking counts: booked or replayed, and how long after the release that
+        opened its day the seat was taken."""
+        if self.replayed:
+            return {"BookingsReplayed": (1, MetricUnit.Count)}
+        slot = SlotId.parse(self.appointment.slot_id)
+        after = release.seconds_after_release(catalogue.get(slot.office_id), slot.day, now)
+        return {
+            "AppointmentsBooked": (1, MetricUnit.Count),
+            "SecondsAfterRelease": (after, MetricUnit.Seconds),
+        }
 
-def book(request: BookingRequest, *, idempotency_key: str | None, now: datetime) -> Booking:
+
+def book(
+    request: BookingRequest, *, proof: Proof, idempotency_key: str | None, now: datetime
+) -> Booking:
+    """Book for `request`, spending `proof` (challenges.py) in the same transaction."""
     office = catalogue.get(request.slot_id.office_id)
     check_service_allowed(office, request.service, request.case_number)
     start = request.slot_id.start(office.time_zone).astimezone(UTC)
@@ -131,8 +149,9 @@ def book(request: BookingRequest, *, idempotency_key: str | None, now: datetime)
         held = guards.guards_for(appointment)
         appointment.guard_keys = [guard.item.applicant_key for guard in held]
         slot = _slot_item(request.slot_id)
+        used = challenges.used_mark(proof)
         claim = functools.partial(
-            _claim_seat, appointment=appointment, held=held, slot=slot, now=now
+            _claim_seat, appointment=appointment, held=held, slot=slot, used=used
         )
         try:
             run_transaction(claim)
@@ -140,6 +159,8 @@ def book(request: BookingRequest, *, idempotency_key: str | None, now: datetime)
             appointment_taken = refused.condition_failed(appointment)
             if appointment_taken and idempotency_key:
                 return _replay(confirmation_number, pin, request, now)
+            if refused.condition_failed(used):
+                raise challenges.replayed() from refused
             if refused.condition_failed(slot) or any(
                 refused.condition_failed(guard.item) for guard in held
             ):
@@ -177,7 +198,7 @@ def _booking_refusal(
     claim = next(guard.claim for guard in held if refused.condition_failed(guard.item))
     return AlreadyBooked(
         f"{_ALREADY_BOOKED[claim]} Cancel or reschedule it instead of booking another.",
-        reason=claim.value,
+        reason=f"already_booked_{claim.value}",
     )
 
 
@@ -234,14 +255,17 @@ def _give_back_seat(tx: TransactWrite, slot_id: SlotId) -> None:
 
 def _claim_seat(
     tx: TransactWrite,
+    *,
     appointment: AppointmentModel,
     held: list[guards.Guard],
     slot: SlotModel,
-    now: datetime,
+    used: LimitModel,
 ) -> None:
+    now = appointment.created_at
     tx.save(appointment, condition=AppointmentModel.confirmation_number.does_not_exist())
     guards.claim(tx, held, now)
     _take_seat(tx, slot, now)
+    challenges.spend(tx, used)
 
 
 def _slot_passed() -> SlotPassed:
@@ -345,15 +369,15 @@ def cancel_appointment(appointment: AppointmentModel, *, now: datetime) -> Appoi
 
 
 def reschedule(
-    confirmation_number: str, pin: str, new_slot: SlotId, *, now: datetime
+    confirmation_number: str, pin: str, new_slot: SlotId, *, proof: Proof, now: datetime
 ) -> AppointmentModel:
     """Move to `new_slot`, for the holder of the confirmation number and PIN."""
     appointment = access.authenticate(confirmation_number, pin, now)
-    return reschedule_appointment(appointment, new_slot, now=now)
+    return reschedule_appointment(appointment, new_slot, proof=proof, now=now)
 
 
 def reschedule_appointment(
-    appointment: AppointmentModel, new_slot: SlotId, *, now: datetime
+    appointment: AppointmentModel, new_slot: SlotId, *, proof: Proof, now: datetime
 ) -> AppointmentModel:
     """Move `appointment`, as its holder read it, to `new_slot` in one transaction: the old seat
     is given back only if the new one is taken, so a refusal leaves the appointment as it was."""
@@ -368,6 +392,7 @@ def reschedule_appointment(
     _refuse_if_passed(new_start, now)
     expires_at = purge_time(new_start)
     new_slot_item = _slot_item(new_slot)
+    used = challenges.used_mark(proof)
 
     def write(tx: TransactWrite) -> None:
         tx.update(
@@ -387,10 +412,13 @@ def reschedule_appointment(
         _give_back_seat(tx, old_slot)
         _take_seat(tx, new_slot_item, now)
         guards.move(tx, appointment, new_start)
+        challenges.spend(tx, used)
 
     try:
         run_transaction(write)
     except TransactionRefused as refused:
+        if refused.condition_failed(used):
+            raise challenges.replayed() from refused
         if refused.condition_failed(new_slot_item):
             raise _slot_refusal(refused, new_slot_item, now) from refused
         if refused.condition_failed(appointment) and _moved_too_often(refused, appointment):

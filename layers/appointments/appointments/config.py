@@ -13,6 +13,7 @@ class Settings(BaseSettings):
     slots_table: str = Field(default="slots", alias="SLOTS_TABLE")
     appointments_table: str = Field(default="appointments", alias="APPOINTMENTS_TABLE")
     applicants_table: str = Field(default="applicants", alias="APPLICANTS_TABLE")
+    limits_table: str = Field(default="limits", alias="LIMITS_TABLE")
     secret_name: str = Field(default="appointment-service/secret", alias="SERVICE_SECRET_NAME")
     # Personal data is purged this many days after the appointment time (DynamoDB TTL).
     purge_after_days: int = Field(default=30, alias="PURGE_AFTER_DAYS", ge=1)
@@ -20,6 +21,17 @@ class Settings(BaseSettings):
     lockout_minutes: int = Field(default=15, alias="LOCKOUT_MINUTES", ge=1)
     # How long a repeated Idempotency-Key returns the original booking.
     idempotency_hours: int = Field(default=24, alias="IDEMPOTENCY_HOURS", ge=1)
+    # Proofs before taking a seat (challenges.py): mean PBKDF2 derivations of a challenge and
+    # seconds of a time-lock when calm and at the rush (challenges a minute) and above.
+    challenge_calm_work: int = Field(default=50, alias="CHALLENGE_CALM_WORK", ge=1)
+    challenge_rush_work: int = Field(default=5000, alias="CHALLENGE_RUSH_WORK", ge=1)
+    challenge_rush_demand: int = Field(default=600, alias="CHALLENGE_RUSH_DEMAND", ge=2)
+    time_lock_calm_seconds: int = Field(default=5, alias="TIME_LOCK_CALM_SECONDS", ge=1)
+    time_lock_rush_seconds: int = Field(default=45, alias="TIME_LOCK_RUSH_SECONDS", ge=1)
+    # Notice mails one mailbox gets a day at most (lookups and changes each send one).
+    max_notice_mails_per_day: int = Field(default=5, alias="MAX_NOTICE_MAILS_PER_DAY", ge=1)
+    # SES configuration set the notice mails go out with (bounce and complaint feedback).
+    mail_configuration_set: str | None = Field(default=None, alias="MAIL_CONFIGURATION_SET")
     # How often one appointment may be moved to another time.
     max_reschedules: int = Field(default=2, alias="MAX_RESCHEDULES", ge=0)
     # Notice recoveries allowed per applicant per hour (POST /appointments/lookup).

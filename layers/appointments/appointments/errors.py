@@ -72,6 +72,14 @@ class ResetLinkGone(AppointmentError):
     code = "reset_link_gone"
 
 
+class ChallengeFailed(AppointmentError):
+    """A proof of work or time that is missing, wrong, expired, not yet ripe or spent; its
+    reason says which."""
+
+    status = HTTPStatus.FORBIDDEN
+    code = "challenge_failed"
+
+
 class NotFound(AppointmentError):
     status = HTTPStatus.NOT_FOUND
     code = "not_found"

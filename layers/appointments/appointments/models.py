@@ -8,6 +8,9 @@ Tables and their access patterns (the README has the full picture):
                 in one Query, for the calendar of days with free seats.
 - appointments: confirmation (the confirmation number) -> appointment. Its stream feeds the
                 notice renderer.
+- limits:       limit_key -> a spent proof of work or time, a shard of the count of
+                challenges handed out per minute (challenges.py), a mailbox's notice mails of
+                a day or its suppression (mail_limits.py).
 - applicants:   applicant_key (a keyed digest: of the normalised name and date of birth, of a
                 phone number, or of an e-mail address) -> the one active appointment that
                 claimed it (guards.py). Holds no readable personal data.
@@ -180,7 +183,29 @@ class ApplicantModel(Model):
     expires_at = TTLAttribute()
 
 
-ALL_MODELS: tuple[type[Model], ...] = (OfficeModel, SlotModel, AppointmentModel, ApplicantModel)
+class LimitModel(Model):
+    """What the service counts or remembers to limit abuse (keys are digests, never data):
+    - "used#<proof id>": a spent proof of work or time (challenges.py), until it would expire;
+    - "demand#<shard>": challenges handed out, a count per minute in attributes "m<minute>";
+    - "mail#<mailbox>#<date>": notice mails sent to a mailbox that day (mail_limits.py);
+    - "suppressed#<mailbox>": no mail to it (a permanent bounce or a complaint)."""
+
+    class Meta(_Meta):
+        table_name = settings().limits_table
+
+    limit_key = UnicodeAttribute(hash_key=True)
+    hits = NumberAttribute(null=True)  # the mails of "mail#…"
+    reason = UnicodeAttribute(null=True)
+    expires_at = TTLAttribute()
+
+
+ALL_MODELS: tuple[type[Model], ...] = (
+    OfficeModel,
+    SlotModel,
+    AppointmentModel,
+    ApplicantModel,
+    LimitModel,
+)
 
 
 @lru_cache(maxsize=1)

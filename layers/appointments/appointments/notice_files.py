@@ -23,8 +23,10 @@ from appointments.codes import digest
 from appointments.config import public_site_url, settings
 from appointments.errors import LinkInvalid, NotFound
 from appointments.links import make_token, read_token
+from appointments.mail_limits import allow_mail
 from appointments.models import AppointmentModel
 from appointments.notices import NoticeInput, render_html, render_mail, render_pdf
+from appointments.observability import count, logger
 from appointments.offices import catalogue
 
 PDF = "application/pdf"
@@ -200,6 +202,11 @@ def mail_notice(
         return False  # purged meanwhile: nobody to write to
     if mailed.mailed_key == mail_key:
         return False  # this record was handled already
+    withheld = allow_mail(appointment.email, now)
+    if withheld is not None:
+        count("NoticeMailsWithheld")
+        logger.info("notice mail withheld", extra={"reason": withheld.value})
+        return False
     valid_for = timedelta(days=settings().notice_link_days)
     link = f"{public_site_url()}/notices/" + make_token(
         appointment.confirmation_number, notice.version, now, valid_for
@@ -212,7 +219,9 @@ def mail_notice(
         pin_reset_link=pin_reset.reset_link(appointment, now) if with_pin_reset else None,
         pin_reset_minutes=pin_reset.LINK_MINUTES,
     )
+    configuration = settings().mail_configuration_set
     _ses().send_email(
+        **({"ConfigurationSetName": configuration} if configuration else {}),
         Source=settings().sender_address,
         Destination={"ToAddresses": [appointment.email]},
         Message={

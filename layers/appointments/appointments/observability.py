@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import os
 import traceback
+from typing import TYPE_CHECKING
 
 from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
+
+if TYPE_CHECKING:
+    from appointments.errors import AppointmentError
 
 logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "appointments"))
 metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "Appointments"))
@@ -15,6 +19,24 @@ metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "Appo
 def count(metric: str, value: int = 1) -> None:
     """Add to a business metric (CloudWatch embedded metric format, flushed per invocation)."""
     metrics.add_metric(name=metric, unit=MetricUnit.Count, value=value)
+
+
+def measure(metric: str, value: float, unit: MetricUnit = MetricUnit.Seconds) -> None:
+    metrics.add_metric(name=metric, unit=unit, value=value)
+
+
+def count_refusal(error: AppointmentError) -> None:
+    """Count a refused request by the rule that refused it (metric Refusals, dimension
+    reason: slot_full, already_booked_phone, challenge_used, …): the alarms and the
+    dashboard read them."""
+    with single_metric(
+        name="Refusals",
+        unit=MetricUnit.Count,
+        value=1,
+        namespace=metrics.namespace,
+        default_dimensions=metrics.default_dimensions,
+    ) as metric:
+        metric.add_dimension(name="reason", value=error.reason)
 
 
 def log_unexpected(error: BaseException, message: str = "unexpected error") -> None:

@@ -62,6 +62,17 @@ class ReleaseSchedule:
             day -= timedelta(days=1)
         return run
 
+    def run_before(self, run: datetime, count: int) -> datetime:
+        """The `count`-th scheduled run before `run` (`run` itself for 0)."""
+        day = run.astimezone(self.time_zone).date()
+        while count:
+            day -= timedelta(days=1)
+            if self._run_on(day) is not None:
+                count -= 1
+        earlier = self._run_on(day)
+        assert earlier is not None
+        return earlier
+
     def run_after(self, run: datetime, count: int) -> datetime:
         """The `count`-th scheduled run after `run`."""
         day = run.astimezone(self.time_zone).date()
@@ -72,6 +83,20 @@ class ReleaseSchedule:
         next_run = self._run_on(day)
         assert next_run is not None
         return next_run
+
+
+def opened_at(office: Office, day: date, schedule: ReleaseSchedule | None = None) -> datetime:
+    """When the scheduled release that opens `day` of the office runs: the earliest run whose
+    window (with the configured horizon) holds the day's start (see days_to_release)."""
+    schedule = schedule or ReleaseSchedule.configured()
+    last_before = schedule.latest_run(day_starts(office, day) - timedelta(microseconds=1))
+    return schedule.run_before(last_before, settings().release_horizon_days - 1)
+
+
+def seconds_after_release(office: Office, day: date, now: datetime) -> float:
+    """How long after the release that opened `day` a seat of it is taken now: the seconds
+    the released seats took to go (metric SecondsAfterRelease)."""
+    return max(0.0, (now - opened_at(office, day)).total_seconds())
 
 
 def day_starts(office: Office, day: date) -> datetime:

@@ -107,6 +107,20 @@ class Applicant(ApiModel):
     email: MailAddress | None = None
 
 
+SolvedChallenge = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=4096, pattern=r"^[A-Za-z0-9+/=]+$"),
+    Field(
+        description=(
+            "A solved challenge: GET /challenge, find the counter (see the README's "
+            "'Challenges'), and send base64 of "
+            '{"challenge": <the challenge as received>, "solution": {"counter": n, '
+            '"derivedKey": "<hex>"}}. Each solved challenge takes one seat once.'
+        )
+    ),
+]
+
+
 class BookingIn(ApiModel):
     office_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
     service: Service
@@ -114,10 +128,31 @@ class BookingIn(ApiModel):
     applicant: Applicant
     language: Language = Language.EN
     case_number: CaseNumberText | None = None
+    challenge: SolvedChallenge
 
 
 class RescheduleIn(ApiModel):
     slot_id: SlotIdText
+    challenge: SolvedChallenge
+
+
+class ChallengeParametersOut(ApiModel):
+    algorithm: str = Field(examples=["PBKDF2/SHA-256"])
+    nonce: str = Field(description="Hex; the key derivation's password is nonce + counter")
+    salt: str = Field(description="Hex; the key derivation's salt")
+    cost: int = Field(description="PBKDF2 iterations")
+    key_length: int
+    key_prefix: str = Field(description="Hex the derived key must start with")
+    key_signature: str | None = None
+    expires_at: int = Field(description="Unix time after which the challenge is refused")
+
+
+class ChallengeOut(ApiModel):
+    """An ALTCHA v2 challenge: find the counter (a big-endian uint32 after the nonce) whose
+    PBKDF2 key starts with keyPrefix."""
+
+    parameters: ChallengeParametersOut
+    signature: str
 
 
 class LookupIn(ApiModel):

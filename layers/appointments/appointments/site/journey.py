@@ -161,6 +161,9 @@ class Draft:
     # New with every set of details: the booking they make has an idempotency key of its own,
     # and the same draft confirmed twice books once.
     nonce: str | None = None
+    # The details form's proofs (site/proofs.py): the widget's solved challenge, the time-lock.
+    work: str | None = None
+    time_lock: str | None = None
 
     def payload(self) -> dict[str, Any]:
         payload = asdict(self)
@@ -183,15 +186,32 @@ class Draft:
                 else None
             ),
             nonce=payload.get("nonce"),
+            work=payload.get("work"),
+            time_lock=payload.get("time_lock"),
         )
 
-    def with_details(self, slot: SlotId, service: Service, details: Details) -> Draft:
+    def with_details(
+        self,
+        slot: SlotId,
+        service: Service,
+        details: Details,
+        proofs: tuple[str | None, str | None],
+    ) -> Draft:
+        work, time_lock = proofs
         return replace(
-            self, slot=str(slot), service=service.value, details=details, nonce=_new_nonce()
+            self,
+            slot=str(slot),
+            service=service.value,
+            details=details,
+            nonce=_new_nonce(),
+            work=work,
+            time_lock=time_lock,
         )
 
     def idempotency_key(self) -> str:
-        return codes.digest("site-booking", json.dumps(self.payload(), sort_keys=True))
+        """The same answers give the same key, whichever proof they carry."""
+        answers = replace(self, work=None, time_lock=None).payload()
+        return codes.digest("site-booking", json.dumps(answers, sort_keys=True))
 
     def booking_request(self) -> BookingRequest:
         """The booking these answers ask for; DraftExpired if the answers are not complete."""
@@ -397,9 +417,11 @@ def details_page(
     slot: SlotId,
     service: Service,
     values: Mapping[str, str],
+    time_lock: str,
     errors: Mapping[str, FieldError] | None = None,
 ) -> Response[str]:
-    """The "Your details" step for a chosen time; `errors` make it a 422."""
+    """The "Your details" step for a chosen time, with the form's time-lock (proofs.py);
+    `errors` make it a 422."""
     office = catalogue.get(slot.office_id)
     wrong = errors or {}
     translated = _refused_fields(visit, {key: error.message for key, error in wrong.items()})
@@ -419,6 +441,7 @@ def details_page(
         slot=str(slot),
         start=slot.start(office.time_zone),
         month_names=month_names(visit.language),
+        time_lock=time_lock,
     )
 
 

@@ -52,6 +52,7 @@ class PageNotFound(AppointmentError):
 # What the site says for each refusal of the domain (its own messages are the API's English).
 ERROR_MESSAGES = {
     "form_expired": N_("This form has expired. Please go back, reload the page and try again."),
+    "challenge_failed": N_("This form has expired. Please go back, reload the page and try again."),
     "page_not_found": N_("There is no such page."),
     "not_found": N_("We could not find what you asked for. Please check and try again."),
     "invalid_request": N_("Something in the request is not valid. Please go back and check it."),
@@ -95,8 +96,7 @@ ERROR_MESSAGES = {
 def message_for(error: AppointmentError) -> str:
     """The site's message for a refusal: the rule's own if it has one, else its kind's."""
     return ERROR_MESSAGES.get(
-        f"{error.code}_{error.reason}",
-        ERROR_MESSAGES.get(error.code, ERROR_MESSAGES["internal_error"]),
+        error.reason, ERROR_MESSAGES.get(error.code, ERROR_MESSAGES["internal_error"])
     )
 
 

@@ -15,7 +15,7 @@ from pynamodb.exceptions import PynamoDBException
 
 from appointments.api import Handler, error_response, lambda_entry
 from appointments.errors import AppointmentError, Throttled
-from appointments.observability import count, log_unexpected, logger
+from appointments.observability import count, count_refusal, log_unexpected, logger
 from appointments.site.i18n import DEFAULT_LANGUAGE
 from appointments.site.pages import PageNotFound, Visit, error_page, language_of_path
 from appointments.site.sessions import SignInNeeded
@@ -53,8 +53,9 @@ def make_site_resolver(*routers: Router) -> APIGatewayRestResolver:
 
     @app.exception_handler(AppointmentError)
     def refused(error: AppointmentError) -> Response[str]:
-        logger.info("page refused", extra={"error_code": error.code})
+        logger.info("page refused", extra={"error_code": error.code, "reason": error.reason})
         count("PagesRefused")
+        count_refusal(error)
         return refusal_page(error)
 
     @app.exception_handler(PynamoDBException)
