@@ -19,6 +19,7 @@ import http.client
 import itertools
 import json
 import os
+import queue
 import statistics
 import tempfile
 import threading
@@ -26,16 +27,18 @@ import time
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import httpx
 from pynamodb.constants import DATETIME_FORMAT
 
 from tests.e2e.running import RunningStack, descendants, local_dynamodb
-from tests.helpers import applicant, booking_body, template_copy
+from tests.helpers import applicant, booking_body, solved_over, template_copy
 
 CLIENTS = 16
 SECONDS = float(os.environ.get("BENCH_SECONDS", "6"))
@@ -51,6 +54,8 @@ TABLE = "appointments-{}Table"
 PROC = Path("/proc")
 TICKS = os.sysconf("SC_CLK_TCK")
 PEOPLE = itertools.count()  # a new applicant for every booking: one appointment per person
+CHALLENGES = 4000  # more than the bookings of all rounds: each one made spends one
+LOCAL_ENV_VARS = Path(__file__).resolve().parents[2] / "infra" / "data" / "local-env.json"
 
 
 def bench_template(root: Path) -> Path:
@@ -61,6 +66,16 @@ def bench_template(root: Path) -> Path:
         return any(event.get("Type") == "DynamoDB" for event in events)
 
     return template_copy(root, lambda _, resource: not stream_triggered(resource))
+
+
+def light_challenges(root: Path) -> Path:
+    """The local stack's environment overrides, with challenges of the least work: solving
+    them is not what this bench measures (the rush simulation does)."""
+    overrides = json.loads(LOCAL_ENV_VARS.read_text())
+    overrides["GetChallengeFunction"] = {"CHALLENGE_CALM_WORK": "1", "CHALLENGE_RUSH_WORK": "1"}
+    path = root / "local-env.json"
+    path.write_text(json.dumps(overrides))
+    return path
 
 
 @dataclass
@@ -154,12 +169,32 @@ def run_clients(attempt: Callable[[int, int], str], slots: Slots, seconds: float
     return tally
 
 
+class SolvedChallenges:
+    """Challenges fetched from the stack and solved before the clock runs (a client solves
+    while its person types): a booking made spends one; a refused one keeps it for the next
+    try, as the service lets it."""
+
+    def __init__(self, url: str, count: int) -> None:
+        with httpx.Client(base_url=url, timeout=30) as api, ThreadPoolExecutor(CLIENTS) as pool:
+            solved = list(pool.map(lambda _: solved_over(api), range(count)))
+        self.ready: queue.SimpleQueue[str] = queue.SimpleQueue()
+        for challenge in solved:
+            self.ready.put(challenge)
+
+    def take(self) -> str:
+        return self.ready.get_nowait()
+
+    def give_back(self, challenge: str) -> None:
+        self.ready.put(challenge)
+
+
 class GatewayClients:
     """One keep-alive HTTP connection per client, as a browser or a load tester keeps one."""
 
-    def __init__(self, port: int, slots: Slots) -> None:
+    def __init__(self, port: int, slots: Slots, challenges: SolvedChallenges) -> None:
         self.port = port
         self.slots = slots
+        self.challenges = challenges
         self.connections: dict[int, http.client.HTTPConnection] = {}
 
     def attempt(self, client: int, index: int) -> str:
@@ -168,9 +203,11 @@ class GatewayClients:
             connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
             self.connections[client] = connection
         person = next(PEOPLE)
+        challenge = self.challenges.take()
         body = booking_body(
             self.slots.slot_id(index),
             applicant=applicant(name=f"Gateway Person {person}", email=None),
+            challenge=challenge,
         )
         try:
             connection.request(
@@ -187,6 +224,7 @@ class GatewayClients:
             return type(error).__name__
         if response.status == 201:
             return "booked"
+        self.challenges.give_back(challenge)
         if response.status == 409 and json.loads(answer)["error"] == "slot_full":
             return "full"
         return f"{response.status} {json.loads(answer).get('error')}"
@@ -249,6 +287,26 @@ class RawClients:
                                 "attribute_not_exists(applicant_key) OR active_until <= :now"
                             ),
                             "ExpressionAttributeValues": {":now": {"S": now}},
+                        }
+                    },
+                    {
+                        "Put": {
+                            "TableName": TABLE.format("Applicants"),
+                            "Item": guard | {"applicant_key": {"S": f"phone-{key}"}},
+                            "ConditionExpression": (
+                                "attribute_not_exists(applicant_key) OR active_until <= :now"
+                            ),
+                            "ExpressionAttributeValues": {":now": {"S": now}},
+                        }
+                    },
+                    {
+                        "Put": {
+                            "TableName": TABLE.format("Limits"),
+                            "Item": {
+                                "limit_key": {"S": f"used#work#{key}"},
+                                "expires_at": {"N": "4102444800"},
+                            },
+                            "ConditionExpression": "attribute_not_exists(limit_key)",
                         }
                     },
                     {
@@ -341,7 +399,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as directory:
         root = Path(directory)
         stack = RunningStack(
-            root / "data", root / "stack.log", {"LOCAL_TEMPLATE": str(bench_template(root))}
+            root / "data",
+            root / "stack.log",
+            {
+                "LOCAL_TEMPLATE": str(bench_template(root)),
+                "LOCAL_ENV_VARS": str(light_challenges(root)),
+            },
         )
         began = time.monotonic()
         stack.start()
@@ -349,14 +412,16 @@ def main() -> None:
         try:
             assert stack.process is not None
             client = dynamodb(f"http://127.0.0.1:{stack.ports['dynamodb']}")
+            challenges = SolvedChallenges(stack.url, CHALLENGES)
             warm_slots = open_slots(client, days[0])
-            run_clients(GatewayClients(stack.ports["api"], warm_slots).attempt, warm_slots, 3)
+            warm = GatewayClients(stack.ports["api"], warm_slots, challenges)
+            run_clients(warm.attempt, warm_slots, 3)
             for gateway_day, raw_day in zip(days[1::2], days[2::2], strict=True):
                 gateway_slots, raw_slots = (
                     open_slots(client, gateway_day),
                     open_slots(client, raw_day),
                 )
-                gateway = GatewayClients(stack.ports["api"], gateway_slots)
+                gateway = GatewayClients(stack.ports["api"], gateway_slots, challenges)
                 raw = RawClients(client.meta.endpoint_url, raw_slots)
                 runs["gateway"].append(
                     measured(
