@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import boto3
 from botocore.config import Config
@@ -119,6 +120,17 @@ def main() -> None:
         print(f"| {function} | {import_time_ms(function):.0f} |")
 
 
+def guard_put(guard: str, start: str) -> Any:
+    """A guard's conditional put, as the booking's transaction sends it."""
+    return {
+        "Put": {
+            "TableName": TABLE_NAMES["ApplicantsTable"],
+            "Item": {"applicant_key": {"S": guard}, "active_until": {"S": start}},
+            "ConditionExpression": "attribute_not_exists(applicant_key)",
+        }
+    }
+
+
 def measure(endpoint_url: str, day: str) -> list[tuple[str, list[float], list[float]]]:
     # Same client settings as pynamodb's (no client-side parameter validation).
     client = boto3.client(
@@ -159,26 +171,8 @@ def measure(endpoint_url: str, day: str) -> list[tuple[str, list[float], list[fl
                         "ConditionExpression": "attribute_not_exists(confirmation)",
                     }
                 },
-                {
-                    "Put": {
-                        "TableName": TABLE_NAMES["ApplicantsTable"],
-                        "Item": {
-                            "applicant_key": {"S": f"person-{key}"},
-                            "active_until": {"S": start},
-                        },
-                        "ConditionExpression": "attribute_not_exists(applicant_key)",
-                    }
-                },
-                {
-                    "Put": {
-                        "TableName": TABLE_NAMES["ApplicantsTable"],
-                        "Item": {
-                            "applicant_key": {"S": f"phone-{key}"},
-                            "active_until": {"S": start},
-                        },
-                        "ConditionExpression": "attribute_not_exists(applicant_key)",
-                    }
-                },
+                guard_put(f"person-{key}", start),
+                guard_put(f"phone-{key}", start),
                 {
                     "Put": {
                         "TableName": TABLE_NAMES["LimitsTable"],
