@@ -353,10 +353,23 @@ def _number_of(*parts: str) -> int:
     return int.from_bytes(hashlib.sha256("\x1f".join(parts).encode()).digest()[:8], "big")
 
 
+# US area codes in service: with an exchange of 2-9 and any line, every number is valid.
+# fmt: off
+AREA_CODES = (
+    "202", "212", "213", "214", "215", "216", "217", "218", "219", "224",
+    "225", "228", "229", "231", "234", "239", "240", "248", "251", "252",
+    "253", "254", "256", "260", "262", "267", "269", "270", "272", "276",
+    "281", "301", "302", "303", "304", "305", "307", "308", "309", "310",
+)
+# fmt: on
+
+
 def phone_of(*person: str) -> str:
-    """A valid US phone number of this person's own (8 million of them)."""
-    number = _number_of(*person) % 8_000_000
-    return f"+1202{2 + number // 1_000_000}{number % 1_000_000:06d}"
+    """A valid US phone number of this person's own (320 million of them)."""
+    number = _number_of(*person)
+    area, number = AREA_CODES[number % len(AREA_CODES)], number // len(AREA_CODES)
+    number %= 8_000_000
+    return f"+1{area}{2 + number // 1_000_000}{number % 1_000_000:06d}"
 
 
 def email_of(*person: str) -> str:

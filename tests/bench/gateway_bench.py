@@ -330,7 +330,7 @@ class RawClients:
             )
         except self.client.exceptions.TransactionCanceledException as error:
             codes = [reason.get("Code") for reason in error.response["CancellationReasons"]]
-            if codes[2] == "ConditionalCheckFailed":
+            if codes[-1] == "ConditionalCheckFailed":  # the slot's update, sent last
                 return "full"
             return "/".join(str(code) for code in codes)
         return "booked"
