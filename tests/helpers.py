@@ -516,7 +516,6 @@ def fresh_proof() -> Proof:
     return Proof(
         id=f"work#{uuid.uuid4().hex}",
         expires_at=datetime.now(UTC) + timedelta(minutes=30),
-        kind="work",
     )
 
 

@@ -51,9 +51,8 @@ CALM_DEMAND_PER_MINUTE = 30  # at or below: calm
 class Proof:
     """A verified proof of work or time, to be spent by one transaction."""
 
-    id: str
+    id: str  # "work#<nonce>" or "time#<id>": unique across both kinds
     expires_at: datetime
-    kind: str  # "work" | "time-lock"
 
 
 def _key(purpose: str) -> bytes:
@@ -147,7 +146,6 @@ def verify_work(payload: str) -> Proof:
     return Proof(
         id=f"work#{parameters['nonce']}",
         expires_at=datetime.fromtimestamp(int(parameters["expiresAt"]), UTC),
-        kind="work",
     )
 
 

@@ -73,9 +73,9 @@ def allow_mail(address: str, now: datetime) -> Withheld | None:
 
 def suppress(address: str, reason: str, now: datetime) -> None:
     """No more mail to `address` (it bounced for good, or its owner complained)."""
-    LimitModel(
-        f"suppressed#{_mailbox(address)}", reason=reason, expires_at=now + SUPPRESSED_FOR
-    ).save()
+    suppressed = _suppressed(address)
+    suppressed.reason, suppressed.expires_at = reason, now + SUPPRESSED_FOR
+    suppressed.save()
 
 
 def recipients_to_suppress(notification: dict[str, Any]) -> tuple[str, list[str]]:

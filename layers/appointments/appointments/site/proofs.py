@@ -56,7 +56,6 @@ def time_lock_proof(token: str | None, now: datetime) -> Proof:
     return Proof(
         id=f"time#{payload['id']}",
         expires_at=datetime.fromtimestamp(int(payload["until"]), UTC),
-        kind="time-lock",
     )
 
 
