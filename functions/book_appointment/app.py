@@ -2,7 +2,8 @@
 
 An Idempotency-Key header makes a retried request return the same appointment (and PIN)
 instead of booking twice. The body carries a solved challenge (GET /challenge), spent by the
-booking's own transaction.
+booking's own transaction, which also counts the booking against the day of the network it
+came from (networks.py).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Header
 
-from appointments import booking, challenges
+from appointments import booking, challenges, networks
 from appointments.api import (
     APPOINTMENT_LINKS,
     IDEMPOTENCY_HEADER,
@@ -43,7 +44,13 @@ def book_appointment(
     proof = challenges.verify_work(body.challenge)
     request = booking.BookingRequest.from_body(body)
     now = utc_now()
-    result = booking.book(request, proof=proof, idempotency_key=idempotency_key, now=now)
+    result = booking.book(
+        request,
+        proof=proof,
+        idempotency_key=idempotency_key,
+        now=now,
+        network=networks.viewer_network(router.current_event.headers),
+    )
     for metric, (value, unit) in result.metrics(now).items():
         measure(metric, value, unit)
     payload = appointment_out(result.appointment) | {"pin": result.pin}

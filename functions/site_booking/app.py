@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from appointments import access, booking
+from appointments import access, booking, networks
 from appointments.errors import (
     AlreadyBooked,
     CaseNumberRequired,
@@ -143,7 +143,11 @@ def confirm(lang: str) -> Response[str]:
         return proofs.wait_page(visit, early, action="/book/confirm", same_page="/book/check")
     try:
         booked = booking.book(
-            request, proof=proof, idempotency_key=draft.idempotency_key(), now=now
+            request,
+            proof=proof,
+            idempotency_key=draft.idempotency_key(),
+            now=now,
+            network=networks.viewer_network(visit.event.headers),
         )
     except (SlotFull, SlotPassed) as taken:
         count_refusal(taken)

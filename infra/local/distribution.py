@@ -7,7 +7,10 @@ template's `DistributionConfig` and its response headers policy:
   serves what that tool uploads: the files `make assets` builds, with the same Content-Type and
   Cache-Control; a missing object is S3's 404;
 - a behaviour whose origin is the Api's stage sends the request to the gateway, with the Host
-  header of the origin (AllViewerExceptHostHeader forwards every other header);
+  header of the origin (AllViewerExceptHostHeader forwards every other header, and adds
+  CloudFront's own, of which the viewer's address and port, CloudFront-Viewer-Address, is
+  played) and the origin's custom headers (`OriginCustomHeaders`), which replace any the
+  viewer sent under their names;
 - a method the behaviour does not allow is CloudFront's 403;
 - every answer gets the response headers policy's headers;
 - with `Compress`, and a cache policy that caches compressed objects, it gzips what CloudFront
@@ -83,14 +86,26 @@ _BEHAVIOUR_KEYS = {
 }
 _CONFIG_KEYS = {"Origins", "DefaultCacheBehavior", "CacheBehaviors", "WebACLId"}
 _ORIGIN_KEYS = {
-    *("Id", "DomainName", "OriginPath"),
+    *("Id", "DomainName", "OriginPath", "OriginCustomHeaders"),
     *("CustomOriginConfig", "S3OriginConfig", "OriginAccessControlId"),
 }
+
+
+VIEWER_ADDRESS = "CloudFront-Viewer-Address"
 
 
 @dataclass(frozen=True)
 class ApiOrigin:
     host: str  # the Host header API Gateway gets
+    custom_headers: tuple[tuple[str, str], ...] = ()
+
+    def request_headers(self, request: BaseHTTPRequestHandler) -> None:
+        """Turn the viewer's headers into the origin request's, as CloudFront does."""
+        ip, port = request.client_address[:2]
+        added = [("Host", self.host), (VIEWER_ADDRESS, f"{ip}:{port}"), *self.custom_headers]
+        for name, value in added:
+            del request.headers[name]  # every one of that name, whoever sent it
+            request.headers[name] = value
 
 
 @dataclass(frozen=True)
@@ -155,8 +170,7 @@ class LocalDistribution:
             discard_body(request)
             answer = behaviour.origin.get(path)
         else:
-            del request.headers["Host"]
-            request.headers["Host"] = behaviour.origin.host
+            behaviour.origin.request_headers(request)
             answer = origin(request)
         return _to_viewer(behaviour, request.headers.get("Accept-Encoding"), answer)
 
@@ -248,9 +262,13 @@ def _origins(
             origin.get("OriginPath"),
         )
         _refuse_unplayed(where, origin, _ORIGIN_KEYS)
+        custom = tuple(
+            (str(header["HeaderName"]), str(header["HeaderValue"]))
+            for header in origin.get("OriginCustomHeaders", [])
+        )
         if domain in apis and path == f"/{apis[domain]}":
-            origins[origin["Id"]] = ApiOrigin(host=domain)
-        elif domain in buckets and not path:
+            origins[origin["Id"]] = ApiOrigin(host=domain, custom_headers=custom)
+        elif domain in buckets and not path and not custom:
             origins[origin["Id"]] = BucketOrigin(assets_dir)
         else:
             raise ValueError(

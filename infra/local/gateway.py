@@ -7,6 +7,8 @@ Its own answers (unknown route or method, a malformed request, a failed function
 `GatewayResponses`, as API Gateway gives them; with the Api's `MinimumCompressionSize`, it
 compresses the functions' answers as API Gateway does. When the template has a distribution in
 front of the Api, every request reaches the gateway through it (`front`, distribution.py).
+With the Api's `Auth: ApiKeyRequired`, a request without a key of a usage plan of the Api's
+stage (an enabled `AWS::ApiGateway::ApiKey`, in `x-api-key`) gets INVALID_API_KEY's 403.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from infra.local.lambda_runtime import Invocation
-from infra.local.template import FunctionSpec
+from infra.local.template import FunctionSpec, References, resolve, resources_of_type
 
 Invoke = Callable[[str, dict[str, Any]], Invocation]
 LocalPage = Callable[[str, dict[str, list[str]]], tuple[int, str, bytes]]
@@ -141,12 +143,17 @@ def discard_body(request: BaseHTTPRequestHandler) -> None:
 # API Gateway's status codes of the response types this gateway gives (when the template sets none).
 _DEFAULT_STATUS = {
     "MISSING_AUTHENTICATION_TOKEN": HTTPStatus.FORBIDDEN,
+    "INVALID_API_KEY": HTTPStatus.FORBIDDEN,
     "REQUEST_TOO_LARGE": HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
     "INTEGRATION_TIMEOUT": HTTPStatus.GATEWAY_TIMEOUT,
     "INTEGRATION_FAILURE": HTTPStatus.GATEWAY_TIMEOUT,
 }
 # API Gateway's own bodies, when neither the type nor its DEFAULT_4XX/5XX has a template.
-_DEFAULT_MESSAGES = {"MISSING_AUTHENTICATION_TOKEN": "Missing Authentication Token"}
+_DEFAULT_MESSAGES = {
+    "MISSING_AUTHENTICATION_TOKEN": "Missing Authentication Token",
+    "INVALID_API_KEY": "Forbidden",
+}
+API_KEY_HEADER = "x-api-key"
 
 
 @dataclass(frozen=True)
@@ -183,6 +190,38 @@ def gateway_responses_from(api_properties: dict[str, Any]) -> GatewayResponses:
     return GatewayResponses(dict(api_properties.get("GatewayResponses") or {}))
 
 
+def api_keys_from(
+    template: dict[str, Any], references: References, api: str
+) -> frozenset[str] | None:
+    """The keys the Api's methods take, when its `Auth` requires one (None: no key needed):
+    the enabled API keys a usage plan of its stage holds."""
+    properties = resolve(template["Resources"][api]["Properties"], references)
+    if not (properties.get("Auth") or {}).get("ApiKeyRequired"):
+        return None
+    api_id, stage = references.ref(api), references.ref(f"{api}.Stage")
+    plans = {
+        references.ref(logical_id)
+        for logical_id, plan in resources_of_type(template, "AWS::ApiGateway::UsagePlan").items()
+        if {"ApiId": api_id, "Stage": stage}
+        in resolve(plan["Properties"].get("ApiStages", []), references)
+    }
+    keys = {
+        references.ref(logical_id): resolve(key["Properties"], references)
+        for logical_id, key in resources_of_type(template, "AWS::ApiGateway::ApiKey").items()
+    }
+    return frozenset(
+        str(keys[attached["KeyId"]]["Value"])
+        for attached in (
+            resolve(resource["Properties"], references)
+            for resource in resources_of_type(template, "AWS::ApiGateway::UsagePlanKey").values()
+        )
+        if attached["UsagePlanId"] in plans
+        and attached["KeyId"] in keys
+        and keys[attached["KeyId"]].get("Enabled")
+        and "Value" in keys[attached["KeyId"]]
+    )
+
+
 class _BadRequest(Exception):
     def __init__(self, response_type: str, status: int) -> None:
         super().__init__(response_type)
@@ -202,6 +241,7 @@ class LocalGateway:
         responses: GatewayResponses | None = None,
         minimum_compression_size: int | None = None,
         front: Front | None = None,
+        api_keys: frozenset[str] | None = None,
         log: Callable[[str], None] = print,
     ) -> None:
         self.routes = routes
@@ -212,6 +252,7 @@ class LocalGateway:
         self.responses = responses or GatewayResponses({})
         self.minimum_compression_size = minimum_compression_size
         self.front = front
+        self.api_keys = api_keys
         self.log = log
 
     def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
@@ -340,10 +381,14 @@ class LocalGateway:
         path = urlsplit(request.path).path
         method = request.command
         if method == "OPTIONS" and self.cors is not None and self.path_exists(path):
+            if not self._key_accepted(request):  # SAM requires the key of preflights too
+                return self.responses.answer("INVALID_API_KEY")
             return GatewayAnswer(HTTPStatus.NO_CONTENT, self._cors_headers(preflight=True), b"")
         matched = self.match(method, path)
         if matched is None:  # an unknown route, or a method the route does not have
             return self.responses.answer("MISSING_AUTHENTICATION_TOKEN")
+        if not self._key_accepted(request):
+            return self.responses.answer("INVALID_API_KEY")
         route, parameters = matched
         incoming = IncomingRequest(
             method, request.path, list(request.headers.items()), body, request.client_address[0]
@@ -352,6 +397,9 @@ class LocalGateway:
         invocation = self.invoke(route.function, event)
         answer = self._proxy_result(invocation)
         return self._compressed(request.headers.get("Accept-Encoding"), answer)
+
+    def _key_accepted(self, request: BaseHTTPRequestHandler) -> bool:
+        return self.api_keys is None or request.headers.get(API_KEY_HEADER) in self.api_keys
 
     def _proxy_result(self, invocation: Invocation) -> GatewayAnswer:
         result = invocation.payload

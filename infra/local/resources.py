@@ -75,6 +75,11 @@ def create_resources(
         references.attributes[(logical_id, "Arn")] = (
             f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}"
         )
+    for logical_id, resource in resources_of_type(template, "AWS::Serverless::Api").items():
+        # SAM's `Ref: <Api>.Stage`: the stage it creates
+        references.refs[f"{logical_id}.Stage"] = str(
+            resolve(resource["Properties"]["StageName"], references)
+        )
     for logical_id in template.get("Resources", {}):
         references.refs.setdefault(logical_id, f"{stack_name}-{logical_id}")
     return references
@@ -147,6 +152,7 @@ def _secrets(
             arn = client.describe_secret(SecretId=name)["ARN"]
         references.refs[logical_id] = arn
         references.attributes[(logical_id, "Id")] = arn
+        references.secret_strings[arn] = values[logical_id]
     store.parent.mkdir(parents=True, exist_ok=True)
     temporary = store.with_suffix(".tmp")
     temporary.write_text(json.dumps(values))

@@ -50,7 +50,13 @@ from infra.local.dynamodb_local import (
     java_available,
     port_holder,
 )
-from infra.local.gateway import LocalGateway, cors_from, gateway_responses_from, routes_from
+from infra.local.gateway import (
+    LocalGateway,
+    api_keys_from,
+    cors_from,
+    gateway_responses_from,
+    routes_from,
+)
 from infra.local.lambda_runtime import FunctionPool, Invocation
 from infra.local.resources import REGION, Endpoints, create_resources, local_client
 from infra.local.schedule_runner import ScheduleRunner, scheduled_functions
@@ -381,6 +387,7 @@ class LocalStack:
             responses=gateway_responses_from(api_properties),
             minimum_compression_size=None if compression is None else int(compression),
             front=None if distribution is None else distribution.answer,
+            api_keys=api_keys_from(template, references, next(iter(apis))) if apis else None,
             local_pages={
                 "/_local/health": lambda method, query: (
                     200,

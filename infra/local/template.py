@@ -232,6 +232,7 @@ class References:
     refs: dict[str, str] = field(default_factory=dict)
     attributes: dict[tuple[str, str], str] = field(default_factory=dict)
     conditions: dict[str, Any] = field(default_factory=dict)
+    secret_strings: dict[str, str] = field(default_factory=dict)  # by secret ARN
     pseudo: dict[str, str] = field(
         default_factory=lambda: {
             "AWS::Region": "us-east-1",
@@ -266,6 +267,21 @@ class References:
 
 
 _SUB_VARIABLE = re.compile(r"\$\{([^}!][^}]*)\}")
+_DYNAMIC_REFERENCE = re.compile(r"\{\{resolve:([^}]*)\}\}")
+_SECRET_STRING = re.compile(r"secretsmanager:(arn:[^}]+):SecretString")
+
+
+def _dynamic_references(text: str, references: References) -> str:
+    """A whole secret's string, `{{resolve:secretsmanager:<ARN>:SecretString}}`, the one form
+    of dynamic reference the template uses; any other stops the start."""
+
+    def secret(match: re.Match[str]) -> str:
+        found = _SECRET_STRING.fullmatch(match.group(1))
+        if found is None or found.group(1) not in references.secret_strings:
+            raise ValueError(f"{match.group(0)}: not played locally")
+        return references.secret_strings[found.group(1)]
+
+    return _DYNAMIC_REFERENCE.sub(secret, text)
 
 
 def _sub(argument: Any, references: References) -> str:
@@ -281,7 +297,7 @@ def _sub(argument: Any, references: References) -> str:
             return references.get_att(logical_id, attribute)
         return references.ref(name)
 
-    return _SUB_VARIABLE.sub(substitute, text)
+    return _dynamic_references(_SUB_VARIABLE.sub(substitute, text), references)
 
 
 def _select(argument: Any, references: References) -> Any:
@@ -319,10 +335,12 @@ _INTRINSICS: dict[str, Callable[[Any, References], Any]] = {
 
 def resolve(value: Any, references: References) -> Any:
     """Evaluate the intrinsic functions the template uses (Ref, GetAtt, Sub, Select, Split,
-    If and the condition functions)."""
+    If and the condition functions) and its dynamic references to secrets."""
     if isinstance(value, list):
         items = [resolve(item, references) for item in value]
         return [item for item in items if item is not NO_VALUE]
+    if isinstance(value, str):
+        return _dynamic_references(value, references) if "{{resolve:" in value else value
     if not isinstance(value, dict):
         return value
     if len(value) == 1:

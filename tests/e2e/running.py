@@ -25,6 +25,7 @@ from tests.helpers import REPO_ROOT
 STARTUP_SECONDS = 180
 TRUSTED_ADDRESS = "127.0.0.1"
 RATE_LIMITED_ADDRESS = "127.0.0.2"  # any loopback address reaches the stack
+OTHER_NETWORK_ADDRESS = "127.0.0.5"  # a network of its own, for the per-network limit
 
 
 class RunningStack:

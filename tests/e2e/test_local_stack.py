@@ -20,7 +20,12 @@ import pytest
 
 from infra.tools.openapi import OPENAPI_PATH
 from infra.tools.upload_assets import ASSETS_DIR, CACHE_CONTROL
-from tests.e2e.running import RATE_LIMITED_ADDRESS, RunningStack, started_stack
+from tests.e2e.running import (
+    OTHER_NETWORK_ADDRESS,
+    RATE_LIMITED_ADDRESS,
+    RunningStack,
+    started_stack,
+)
 from tests.helpers import applicant, booking_body, next_business_day, solved_over
 
 
@@ -251,3 +256,28 @@ def test_a_network_over_the_booking_limit_gets_429_and_books_nothing(
     assert next(s for s in after if s["slotId"] == slot["slotId"])["available"] == slot["available"]
     # And a request from another network is served
     assert trusted.get("/offices", params={"zip": "10001"}).status_code == 200
+
+
+def test_a_network_that_booked_its_days_appointments_is_refused_through_the_distribution(
+    shared_stack: RunningStack,
+) -> None:
+    # Given a client on a network that is not trusted, and free slots
+    network = httpx.Client(
+        base_url=shared_stack.url,
+        timeout=30,
+        transport=httpx.HTTPTransport(local_address=OTHER_NETWORK_ADDRESS),
+    )
+    day = next_business_day("new-york").isoformat()
+    listing = {"date": day, "service": "adit-stamp"}
+    slots = network.get("/offices/new-york/slots", params=listing).json()["slots"]
+    answers = []
+    for number in range(4):
+        person = applicant(name=f"Network Person {number}", dob=f"199{number}-05-05")
+        body = booking_body(slots[number]["slotId"], applicant=person)
+        # When it books for four people today
+        answers.append(
+            network.post("/appointments", json=body | {"challenge": solved_over(network)})
+        )
+    # Then the fourth is refused: the API counts the address the distribution saw
+    assert [answer.status_code for answer in answers] == [201, 201, 201, 429]
+    assert answers[-1].json()["error"] == "network_limit"

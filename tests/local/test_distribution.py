@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from infra.local.distribution import distribution_from
-from infra.local.gateway import LocalGateway, gateway_responses_from, routes_from
+from infra.local.gateway import LocalGateway, api_keys_from, gateway_responses_from, routes_from
 from infra.local.lambda_runtime import Invocation
 from infra.local.template import References, function_specs, load_template, parameter_defaults
 from infra.tools.upload_assets import CACHE_CONTROL
@@ -23,6 +23,7 @@ from tests.helpers import REPO_ROOT
 
 TEMPLATE = load_template()
 API_HOST = "test-Api.execute-api.us-east-1.amazonaws.com"
+ORIGIN_KEY = "the-distributions-own-key"
 STYLE = b"body{margin:0}" + b".usa-banner{padding:0}" * 200  # over CloudFront's 1,000 bytes
 
 
@@ -37,6 +38,10 @@ def local_references(template: dict[str, Any]) -> References:
     )
     references.attributes[("AssetsOriginAccessControl", "Id")] = "test-oac"
     references.attributes[("EdgeWebAcl", "Arn")] = "test-web-acl"
+    references.refs["Api.Stage"] = references.ref("StageName")
+    secret = "arn:aws:secretsmanager:us-east-1:123456789012:secret:test-origin"
+    references.refs["OriginVerificationSecret"] = secret
+    references.secret_strings[secret] = ORIGIN_KEY
     return references
 
 
@@ -68,7 +73,8 @@ def serve(recorder: Recorder, assets: Path, *, api_compresses: bool = True) -> I
     """The template's gateway behind its distribution (without the Api's own compression, if
     api_compresses is false)."""
     template = TEMPLATE
-    distribution = distribution_from(template, local_references(template), assets)
+    references = local_references(template)
+    distribution = distribution_from(template, references, assets)
     assert distribution is not None
     api = template["Resources"]["Api"]["Properties"]
     gateway = LocalGateway(
@@ -77,6 +83,7 @@ def serve(recorder: Recorder, assets: Path, *, api_compresses: bool = True) -> I
         responses=gateway_responses_from(api),
         minimum_compression_size=api["MinimumCompressionSize"] if api_compresses else None,
         front=distribution.answer,
+        api_keys=api_keys_from(template, references, "Api"),
     )
     server = gateway.server("127.0.0.1", 0)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -191,6 +198,61 @@ def test_the_api_gets_every_viewer_header_but_the_host(site: str, recorder: Reco
     (event,) = recorder.events
     assert event["headers"]["Host"] == API_HOST
     assert event["headers"]["X-Appointment-Pin"] == "1"
+
+
+def test_the_api_gets_the_viewers_address_as_cloudfront_saw_it(
+    site: str, recorder: Recorder
+) -> None:
+    # Given a viewer that claims another address
+    with httpx.Client(transport=httpx.HTTPTransport(local_address="127.0.0.3")) as viewer:
+        viewer.get(f"{site}/offices", headers={"CloudFront-Viewer-Address": "203.0.113.9:1"})
+    # Then the API gets the address the request came from
+    (event,) = recorder.events
+    address, _, port = event["headers"]["CloudFront-Viewer-Address"].rpartition(":")
+    assert address == "127.0.0.3"
+    assert port.isdigit()
+    assert event["multiValueHeaders"]["CloudFront-Viewer-Address"] == [
+        event["headers"]["CloudFront-Viewer-Address"]
+    ]
+
+
+def test_the_api_gets_the_distributions_key_whatever_key_the_viewer_sends(
+    site: str, recorder: Recorder
+) -> None:
+    # When a viewer sends a key of its own
+    response = httpx.get(f"{site}/offices", headers={"x-api-key": "a-guess"})
+    # Then the API gets the distribution's and answers
+    assert response.status_code == 200
+    (event,) = recorder.events
+    assert event["multiValueHeaders"]["x-api-key"] == [ORIGIN_KEY]
+
+
+def test_the_api_without_the_distributions_key_is_forbidden(assets: Path) -> None:
+    # Given the stage itself, without the distribution in front
+    template, recorder = TEMPLATE, Recorder({"statusCode": 200, "body": "{}"})
+    references = local_references(template)
+    gateway = LocalGateway(
+        routes_from(function_specs(template, REPO_ROOT)),
+        recorder,
+        responses=gateway_responses_from(template["Resources"]["Api"]["Properties"]),
+        api_keys=api_keys_from(template, references, "Api"),
+    )
+    server = gateway.server("127.0.0.1", 0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        stage = f"http://127.0.0.1:{server.server_address[1]}"
+        # When a client calls it with a guessed key, or none
+        guessed = httpx.post(f"{stage}/appointments", json={}, headers={"x-api-key": "a-guess"})
+        without = httpx.get(f"{stage}/offices", params={"zip": "96813"})
+        # Then both are refused in the API's error shape, and no function runs
+        assert [guessed.status_code, without.status_code] == [403, 403]
+        assert guessed.json()["error"] == "forbidden"
+        assert recorder.events == []
+        # And the distribution's own key opens it
+        assert httpx.get(f"{stage}/offices", headers={"x-api-key": ORIGIN_KEY}).status_code == 200
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 @pytest.mark.parametrize(("size", "encoding"), [(5000, "gzip"), (100, None)])

@@ -614,6 +614,24 @@ def test_another_person_with_the_same_phone_is_told_to_give_another_number(
     assert len(appointments()) == 1
 
 
+def test_a_network_that_booked_its_days_appointments_is_told_in_its_language() -> None:
+    # Given four people on one network, each with their answers ready in Spanish
+    network = {"CloudFront-Viewer-Address": "203.0.113.5:40000"}
+    pages = []
+    for number, name in enumerate(["Ana Lima", "Bo Chen", "Cy Diaz", "Di Evans"]):
+        visitor = SiteVisitor(network)
+        query = {"slot": first_free_slot(), "service": "adit-stamp"}
+        details = visitor.get("/es/book/details", query=query)
+        typed = {"name": name, "phone": f"212-555-010{number}", "email": ""}
+        visitor.post("/es/book/details", {**hidden_fields(details), **DETAILS, **typed})
+        # When each confirms, the fourth after the network booked three today
+        pages.append(visitor.post("/es/book/confirm", {}))
+    # Then the fourth is told in Spanish to come back tomorrow or call, and is not booked
+    assert [page.status for page in pages] == [303, 303, 303, 429]
+    assert "Hoy ya se reservaron demasiadas citas desde su red" in pages[-1].text
+    assert len(appointments()) == 3
+
+
 def test_an_address_the_mail_cannot_reach_is_asked_again(visitor: SiteVisitor) -> None:
     # When the details give an e-mail address with an accented letter before the @
     details = details_page(visitor, slot=first_free_slot())

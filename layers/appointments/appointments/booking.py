@@ -8,6 +8,7 @@
   having passed.
 - Idempotent booking: with an Idempotency-Key the confirmation number and PIN are derived from
   the key, so a retry collides with the first booking's item and returns it, never a second seat.
+- A few bookings per network a day (networks.py), counted in the same transaction.
 - Reschedule moves the seat in one transaction: the person never holds two seats and keeps the
   old one if the new one is taken. An appointment moves at most MAX_RESCHEDULES times, so a
   booking cannot serve as a token for swapping into seats a script holds.
@@ -33,7 +34,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from pynamodb.expressions.condition import Condition
 from pynamodb.transactions import TransactWrite
 
-from appointments import access, challenges, codes, guards, release
+from appointments import access, challenges, codes, guards, networks, release
 from appointments.applicants import applicant_key, normalise_phone
 from appointments.challenges import Proof
 from appointments.config import settings
@@ -133,9 +134,16 @@ class Booking:
 
 
 def book(
-    request: BookingRequest, *, proof: Proof, idempotency_key: str | None, now: datetime
+    request: BookingRequest,
+    *,
+    proof: Proof,
+    idempotency_key: str | None,
+    now: datetime,
+    network: networks.IpNetwork | None = None,
 ) -> Booking:
-    """Book for `request`, spending `proof` (challenges.py) in the same transaction."""
+    """Book for `request`, spending `proof` (challenges.py) and counting the booking against
+    the day of `network` (networks.py: the viewer's, None where unknown) in the same
+    transaction."""
     office = catalogue.get(request.slot_id.office_id)
     check_service_allowed(office, request.service, request.case_number)
     start = request.slot_id.start(office.time_zone).astimezone(UTC)
@@ -150,8 +158,14 @@ def book(
         appointment.guard_keys = [guard.item.applicant_key for guard in held]
         slot = _slot_item(request.slot_id)
         used = challenges.used_mark(proof)
+        allowance = networks.allowance_item(network, now)
         claim = functools.partial(
-            _claim_seat, appointment=appointment, held=held, slot=slot, used=used
+            _claim_seat,
+            appointment=appointment,
+            held=held,
+            slot=slot,
+            used=used,
+            allowance=allowance,
         )
         try:
             run_transaction(claim)
@@ -165,6 +179,8 @@ def book(
                 refused.condition_failed(guard.item) for guard in held
             ):
                 raise _booking_refusal(refused, slot, held, now) from refused
+            if allowance is not None and refused.condition_failed(allowance):
+                raise networks.exhausted() from refused
             if appointment_taken:
                 continue  # a random confirmation number collided: draw another
             raise
@@ -260,12 +276,15 @@ def _claim_seat(
     held: list[guards.Guard],
     slot: SlotModel,
     used: LimitModel,
+    allowance: LimitModel | None,
 ) -> None:
     now = appointment.created_at
     tx.save(appointment, condition=AppointmentModel.confirmation_number.does_not_exist())
     guards.claim(tx, held, now)
     _take_seat(tx, slot, now)
     challenges.spend(tx, used)
+    if allowance is not None:
+        networks.count(tx, allowance)
 
 
 def _slot_passed() -> SlotPassed:

@@ -32,6 +32,10 @@ class Settings(BaseSettings):
     max_notice_mails_per_day: int = Field(default=5, alias="MAX_NOTICE_MAILS_PER_DAY", ge=1)
     # SES configuration set the notice mails go out with (bounce and complaint feedback).
     mail_configuration_set: str | None = Field(default=None, alias="MAIL_CONFIGURATION_SET")
+    # Appointments one network (an IPv4 address, an IPv6 /64) books a day; 0: no limit. The
+    # networks listed in TRUSTED_NETWORKS (comma-separated CIDRs) are not counted.
+    bookings_per_network: int = Field(default=3, alias="BOOKINGS_PER_NETWORK", ge=0)
+    trusted_networks: str = Field(default="", alias="TRUSTED_NETWORKS")
     # How often one appointment may be moved to another time.
     max_reschedules: int = Field(default=2, alias="MAX_RESCHEDULES", ge=0)
     # Notice recoveries allowed per applicant per hour (POST /appointments/lookup).

@@ -110,6 +110,13 @@ class RescheduleLimit(AppointmentError):
     code = "reschedule_limit"
 
 
+class NetworkLimit(AppointmentError):
+    """The network the request came from booked its appointments for today (networks.py)."""
+
+    status = HTTPStatus.TOO_MANY_REQUESTS
+    code = "network_limit"
+
+
 class NotActive(AppointmentError):
     status = HTTPStatus.CONFLICT
     code = "not_active"

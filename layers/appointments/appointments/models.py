@@ -188,13 +188,14 @@ class LimitModel(Model):
     - "used#<proof id>": a spent proof of work or time (challenges.py), until it would expire;
     - "demand#<shard>": challenges handed out, a count per minute in attributes "m<minute>";
     - "mail#<mailbox>#<date>": notice mails sent to a mailbox that day (mail_limits.py);
+    - "network#<network>#<date>": appointments booked from a network that day (networks.py);
     - "suppressed#<mailbox>": no mail to it (a permanent bounce or a complaint)."""
 
     class Meta(_Meta):
         table_name = settings().limits_table
 
     limit_key = UnicodeAttribute(hash_key=True)
-    hits = NumberAttribute(null=True)  # the mails of "mail#…"
+    hits = NumberAttribute(null=True)  # the mails of "mail#…", the bookings of "network#…"
     reason = UnicodeAttribute(null=True)
     expires_at = TTLAttribute()
 

@@ -80,6 +80,10 @@ ERROR_MESSAGES = {
         "This appointment was already moved to another time as often as allowed. You can "
         "still cancel it and book a new one."
     ),
+    "network_limit": N_(
+        "Too many appointments were booked from your network today. Please try again "
+        "tomorrow, or call the contact center at 800-375-5283 to book by phone."
+    ),
     "not_active": N_("This appointment can no longer be changed."),
     "draft_expired": N_(
         "We keep your answers for 30 minutes only, and they are gone. Please start again."
