@@ -17,8 +17,9 @@ unexport PYTHONDONTWRITEBYTECODE
 
 # Handler cost next to the bare DynamoDB request, import times, the release's requests per
 # slot, notice rendering, and contended bookings through the local stack's gateway next to the
-# raw DynamoDB Local rate, and the site's pages next to their JSON twins with the weight of the
-# first visit (prints tables; the handlers' metric lines are switched off).
+# raw DynamoDB Local rate, the site's pages next to their JSON twins with the weight of the
+# first visit, and a release rush of people and scripts with the defences off and on (prints
+# tables; the handlers' metric lines are switched off).
 bench: export POWERTOOLS_METRICS_DISABLED := true
 bench: dynamodb-local catalogues assets system-packages
 	@PYTHONPATH=layers/appointments:. $(BIN)/python -W ignore -m tests.bench.api_bench
@@ -30,6 +31,8 @@ bench: dynamodb-local catalogues assets system-packages
 	@PYTHONPATH=layers/appointments:. $(BIN)/python -W ignore -m tests.bench.gateway_bench
 	@echo
 	@PYTHONPATH=layers/appointments:. $(BIN)/python -W ignore -m tests.bench.site_bench
+	@echo
+	@PYTHONPATH=layers/appointments:. $(BIN)/python -W ignore -m tests.bench.rush_bench
 
 # The whole system on http://127.0.0.1:3000 (settings: see infra/local/stack.py). Ctrl-C stops it.
 run: install catalogues assets system-packages

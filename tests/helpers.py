@@ -713,15 +713,22 @@ def function_id_of(directory: str) -> str:
     return found
 
 
-def template_copy(root: Path, keep: Callable[[str, dict[str, Any]], bool]) -> Path:
+def template_copy(
+    root: Path,
+    keep: Callable[[str, dict[str, Any]], bool],
+    change: Callable[[dict[str, Any]], None] | None = None,
+) -> Path:
     """A copy of template.yaml in `root` holding only the resources `keep` accepts (given the
-    logical id and the resource), next to links to the code it names."""
+    logical id and the resource), then as `change` leaves it, next to links to the code it
+    names."""
     template = load_template()
     template["Resources"] = {
         logical_id: resource
         for logical_id, resource in template["Resources"].items()
         if keep(logical_id, resource)
     }
+    if change is not None:
+        change(template)
     for folder in ("functions", "layers"):
         (root / folder).symlink_to(REPO_ROOT / folder)
     path = root / "template.yaml"
