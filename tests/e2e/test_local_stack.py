@@ -269,7 +269,8 @@ def test_a_network_that_booked_its_days_appointments_is_refused_through_the_dist
     )
     day = next_business_day("new-york").isoformat()
     listing = {"date": day, "service": "adit-stamp"}
-    slots = network.get("/offices/new-york/slots", params=listing).json()["slots"]
+    listed = network.get("/offices/new-york/slots", params=listing).json()["slots"]
+    slots = [slot for slot in listed if slot["available"] > 0][-4:]  # others book the first
     answers = []
     for number in range(4):
         person = applicant(name=f"Network Person {number}", dob=f"199{number}-05-05")
