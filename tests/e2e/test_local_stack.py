@@ -234,14 +234,9 @@ def test_a_network_over_the_booking_limit_gets_429_and_books_nothing(
     shared_stack: RunningStack,
 ) -> None:
     # Given a client on a network that is not trusted, and a free slot
-    limited = httpx.Client(
-        base_url=shared_stack.url,
-        timeout=30,
-        transport=httpx.HTTPTransport(local_address=RATE_LIMITED_ADDRESS),
-    )
+    limited = _client_on(shared_stack, RATE_LIMITED_ADDRESS)
     trusted = httpx.Client(base_url=shared_stack.url, timeout=30)
-    day = next_business_day("new-york").isoformat()
-    listing = {"date": day, "service": "adit-stamp"}
+    listing = {"date": next_business_day("new-york").isoformat(), "service": "adit-stamp"}
     slot = trusted.get("/offices/new-york/slots", params=listing).json()["slots"][0]
     # When it has sent the ten bookings a window allows (refused ones count too)
     for _ in range(10):
@@ -262,13 +257,8 @@ def test_a_network_that_booked_its_days_appointments_is_refused_through_the_dist
     shared_stack: RunningStack,
 ) -> None:
     # Given a client on a network that is not trusted, and free slots
-    network = httpx.Client(
-        base_url=shared_stack.url,
-        timeout=30,
-        transport=httpx.HTTPTransport(local_address=OTHER_NETWORK_ADDRESS),
-    )
-    day = next_business_day("new-york").isoformat()
-    listing = {"date": day, "service": "adit-stamp"}
+    network = _client_on(shared_stack, OTHER_NETWORK_ADDRESS)
+    listing = {"date": next_business_day("new-york").isoformat(), "service": "adit-stamp"}
     listed = network.get("/offices/new-york/slots", params=listing).json()["slots"]
     slots = [slot for slot in listed if slot["available"] > 0][-4:]  # others book the first
     answers = []
@@ -282,3 +272,10 @@ def test_a_network_that_booked_its_days_appointments_is_refused_through_the_dist
     # Then the fourth is refused: the API counts the address the distribution saw
     assert [answer.status_code for answer in answers] == [201, 201, 201, 429]
     assert answers[-1].json()["error"] == "network_limit"
+
+
+def _client_on(stack: RunningStack, address: str) -> httpx.Client:
+    """A client whose requests come from `address` (any loopback address reaches the stack)."""
+    return httpx.Client(
+        base_url=stack.url, timeout=30, transport=httpx.HTTPTransport(local_address=address)
+    )
