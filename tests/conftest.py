@@ -6,7 +6,7 @@ from tests import environment  # noqa: F401 - before any import of the domain pa
 
 
 @pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """How `make test` (`--dist loadgroup`) shares the tests between its processes: a module's
     tests stay together (they share its fixtures), but the browser checks of one page in one
     language go together wherever they are written, since they all look at one visit of it."""
@@ -19,6 +19,17 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         else:
             group = item.nodeid.split("::")[0]
         item.add_marker(pytest.mark.xdist_group(group))
+        if getattr(config.option, "loadgroup", False):  # in an xdist worker, under loadgroup
+            _name_with_its_group(item, group)
+
+
+def _name_with_its_group(item: pytest.Item, group: str) -> None:
+    """The test's id with "@group" after it, which is how xdist's scheduler reads the group.
+    pytest-xdist 3.8 writes it to `item._nodeid`, which pytest 9 no longer reads (the id is
+    `item._id`): without this, every test was scheduled on its own, a module's tests went to
+    both processes, and both set up its fixtures (a local stack, a page's visit) again."""
+    named = f"{item.nodeid}@{group}"
+    item._id = type(item._id).parse(named)  # noqa: SLF001 - as xdist's own hook means to
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
