@@ -154,7 +154,8 @@ messages:
 	@$(BIN)/pybabel extract -F templates/site/babel.cfg -k N_ -o templates/locale/site.pot --no-location --omit-header .
 
 # Everything the tests need, made side by side (the Debian packages in one apt-get run), then
-# the tests in two processes: a module's tests together, a page's browser checks together.
+# the tests in two processes: a module's tests together, a page's browser checks together, the
+# longest groups first (tests/conftest.py orders them; xdist's own order, by size, is off).
 # (cfn-lint runs in the tests, tests/unit/test_template.py, as `make template-lint` runs it.)
 TEST_PACKAGES := $(SYSTEM_PACKAGES) $(BROWSER_PACKAGES) $(LAYER_BUILD_PACKAGES) $(CROSS_COMPILER)
 test-packages:
@@ -165,7 +166,7 @@ test-prerequisites: lint typecheck dynamodb-local catalogues assets test-package
 test:
 	@$(MAKE) --no-print-directory -j 4 --output-sync=target test-prerequisites
 	@echo "==> pytest (unit, integration on DynamoDB Local, end-to-end and browser on the local stack)"
-	@$(BIN)/pytest -n 2 --dist loadgroup
+	@$(BIN)/pytest -n 2 --dist loadgroup --no-loadscope-reorder
 
 # The pictures of the site in README (docs/screenshots): the browser tests photograph every page
 # into .cache/screenshots; three of them are kept.
