@@ -43,8 +43,11 @@ FAMILY_NAMES = [
     "Łukasiewicz",
     "Ó Briain",
 ]
+# The same examples every run (derived from each test's source): a run proves what the last one
+# proved, and a count of outcomes (at least five bookings made) cannot come out short by chance.
 odd_booking = settings(
     max_examples=20,
+    derandomize=True,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
