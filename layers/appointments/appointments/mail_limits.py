@@ -42,23 +42,15 @@ def _suppressed(address: str) -> LimitModel:
 def allow_mail(address: str, now: datetime) -> Withheld | None:
     """Count one mail to `address` today, if it may have one; else why not."""
     suppressed = _suppressed(address)
-    today = LimitModel(f"mail#{_mailbox(address)}#{now.date().isoformat()}")
+    today = LimitModel(
+        f"mail#{_mailbox(address)}#{now.date().isoformat()}", expires_at=now + timedelta(days=2)
+    )
 
     def count(tx: TransactWrite) -> None:
         tx.condition_check(
             LimitModel, suppressed.limit_key, condition=LimitModel.limit_key.does_not_exist()
         )
-        tx.update(
-            today,
-            actions=[
-                LimitModel.hits.add(1),
-                LimitModel.expires_at.set(now + timedelta(days=2)),
-            ],
-            condition=(
-                LimitModel.hits.does_not_exist()
-                | (LimitModel.hits < settings().max_notice_mails_per_day)
-            ),
-        )
+        today.count_one_more(tx, settings().max_notice_mails_per_day)
 
     try:
         run_transaction(count)

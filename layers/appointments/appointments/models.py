@@ -34,6 +34,7 @@ from pynamodb.attributes import (
 from pynamodb.connection import Connection
 from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
 
 from appointments.config import settings
 from appointments.vocabulary import ACTIVE_STATUSES, AppointmentStatus
@@ -198,6 +199,15 @@ class LimitModel(Model):
     hits = NumberAttribute(null=True)  # the mails of "mail#…", the bookings of "network#…"
     reason = UnicodeAttribute(null=True)
     expires_at = TTLAttribute()
+
+    def count_one_more(self, tx: TransactWrite, limit: int) -> None:
+        """One more hit in `tx`, kept until this item's expiry, while it has fewer than `limit`
+        (the transaction fails on this item's condition once it has them)."""
+        tx.update(
+            self,
+            actions=[LimitModel.hits.add(1), LimitModel.expires_at.set(self.expires_at)],
+            condition=LimitModel.hits.does_not_exist() | (LimitModel.hits < limit),
+        )
 
 
 ALL_MODELS: tuple[type[Model], ...] = (

@@ -85,13 +85,7 @@ def allowance_item(network: IpNetwork | None, now: datetime) -> LimitModel | Non
 
 def count(tx: TransactWrite, allowance: LimitModel) -> None:
     """One more booking from the network today, if it has one left."""
-    tx.update(
-        allowance,
-        actions=[LimitModel.hits.add(1), LimitModel.expires_at.set(allowance.expires_at)],
-        condition=(
-            LimitModel.hits.does_not_exist() | (LimitModel.hits < settings().bookings_per_network)
-        ),
-    )
+    allowance.count_one_more(tx, settings().bookings_per_network)
 
 
 def exhausted() -> NetworkLimit:
