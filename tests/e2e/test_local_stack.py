@@ -80,13 +80,24 @@ def test_a_booking_gets_a_printable_notice_to_download(shared_stack: RunningStac
     document = httpx.get(response.headers["location"], timeout=30)
     assert document.status_code == 200
     assert document.content.startswith(b"%PDF")
-    # And the e-mail in the outbox links to the API, which leads to the same notice
-    mails = api.get("/_local/outbox.json").json()
-    mail = next(m for m in mails if booked["confirmationNumber"] in (m["html"] or m["text"]))
+    # And the e-mail in the outbox (sent just after the notice is stored) links to the API,
+    # which leads to the same notice
+    mail = _mail_mentioning(api, booked["confirmationNumber"], deadline)
     (link,) = [url for url in mail["links"] if "/notices/" in url]
     assert link.startswith(stack.url)
     emailed = httpx.get(link, timeout=30, follow_redirects=True)
     assert emailed.content.startswith(b"%PDF")
+
+
+def _mail_mentioning(api: httpx.Client, text: str, deadline: float) -> dict[str, Any]:
+    """The newest mail of the local outbox that mentions `text`, once it has been sent."""
+    while True:
+        mails = api.get("/_local/outbox.json").json()
+        mentioning = [mail for mail in mails if text in (mail["html"] or mail["text"])]
+        if mentioning or time.monotonic() > deadline:
+            assert mentioning, f"no mail mentions {text}"
+            return dict(mentioning[0])
+        time.sleep(0.5)
 
 
 def test_an_unknown_method_is_the_same_json_404(shared_stack: RunningStack) -> None:
