@@ -4,6 +4,7 @@ network is the viewer's address CloudFront hands the API."""
 from __future__ import annotations
 
 import ipaddress
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -122,3 +123,32 @@ def test_a_cancelled_booking_still_counts() -> None:
 def test_the_network_of_a_viewer_address(viewer_address: str | None, network: str | None) -> None:
     expected = None if network is None else ipaddress.ip_network(network)
     assert networks.network_of(viewer_address) == expected
+
+
+def _published_metrics(out: str) -> set[str]:
+    blobs = [json.loads(line) for line in out.splitlines() if line.startswith('{"_aws"')]
+    return {name for blob in blobs for name in blob if not name.startswith("_")}
+
+
+def test_a_booking_without_the_viewers_address_is_counted_for_the_alarm(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Given a request that reached the API without CloudFront's viewer address
+    capsys.readouterr()
+    body = booking_body(free_slots()[0]["slotId"], applicant=applicant(*PEOPLE[0]))
+    # When it books
+    assert call("POST", "/appointments", body=body).status == 201
+    # Then the booking is counted as one whose network went uncounted
+    assert "BookingsWithoutViewerAddress" in _published_metrics(capsys.readouterr().out)
+
+
+def test_a_booking_with_the_viewers_address_is_not_counted_as_without(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # When a booking comes with CloudFront's viewer address
+    capsys.readouterr()
+    assert _book_as(PEOPLE[0], free_slots()[0], "203.0.113.5").status == 201
+    # Then it is booked and not counted as one without
+    published = _published_metrics(capsys.readouterr().out)
+    assert "AppointmentsBooked" in published
+    assert "BookingsWithoutViewerAddress" not in published

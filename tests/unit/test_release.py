@@ -117,3 +117,50 @@ def test_release_function_publishes_metrics(
     published = {name: value for blob in metrics for name, value in blob.items()}
     assert published["SlotsOpened"] == [float(result["slotsOpened"])]
     assert published["OfficeDaysReleased"] == [float(len(result["days"]))]
+
+
+def test_every_completed_release_beats_with_no_shortfall(two_offices: list[Office]) -> None:
+    # When the release opens the offices' next business day
+    summary = release(THANKSGIVING_RELEASE, offices=two_offices)
+    # Then it beats, and nothing due was left without a slot
+    assert summary.metrics()["ReleaseHeartbeat"] == 1
+    assert summary.metrics()["ReleaseShortfall"] == 0
+
+
+def test_a_release_run_again_finds_its_days_open_and_has_no_shortfall(
+    two_offices: list[Office],
+) -> None:
+    # Given a release that ran
+    release(THANKSGIVING_RELEASE, offices=two_offices)
+    # When it runs again (a retry, or by hand)
+    again = release(THANKSGIVING_RELEASE, offices=two_offices)
+    # Then it opened nothing, which is no shortfall: the days are open
+    assert again.slots_opened == 0
+    assert again.metrics()["ReleaseShortfall"] == 0
+
+
+def test_a_release_that_finds_no_office_is_a_shortfall() -> None:
+    # When the release runs while the offices table is empty
+    summary = release(THANKSGIVING_RELEASE, offices=[])
+    # Then the run beats (it ran) but counts a shortfall, which the release alarm reports
+    assert summary.metrics()["ReleaseHeartbeat"] == 1
+    assert summary.metrics()["ReleaseShortfall"] == 1
+
+
+def test_an_office_day_due_that_opens_no_slot_is_a_shortfall(
+    two_offices: list[Office], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given offices whose day due would open no slot (no times fit the day)
+    monkeypatch.setattr("appointments.slots.slot_starts", lambda office, day: [])
+    # When the release runs
+    summary = release(THANKSGIVING_RELEASE, offices=two_offices)
+    # Then each office day left empty is counted
+    assert summary.metrics()["ReleaseShortfall"] == len(two_offices)
+
+
+def test_the_weekends_dry_run_beats_without_counting_a_release(two_offices: list[Office]) -> None:
+    # When the weekend's check runs (a dry run)
+    saturday = datetime(2026, 11, 28, 22, 0, tzinfo=UTC)
+    summary = release(saturday, offices=two_offices, dry_run=True)
+    # Then it beats, and opens or counts nothing
+    assert summary.metrics() == {"ReleaseHeartbeat": 1, "DryRunReleases": 1}

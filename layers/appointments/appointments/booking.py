@@ -119,18 +119,23 @@ class Booking:
     appointment: AppointmentModel
     pin: str
     replayed: bool = False
+    viewer_known: bool = True  # the request named its network (CloudFront-Viewer-Address)
 
     def metrics(self, now: datetime) -> dict[str, tuple[float, MetricUnit]]:
-        """What a booking counts: booked or replayed, and how long after the release that
-        opened its day the seat was taken."""
+        """What a booking counts: booked or replayed, how long after the release that opened
+        its day the seat was taken, and whether its network went uncounted (an alarm: the
+        distribution stopped sending the viewer's address)."""
         if self.replayed:
             return {"BookingsReplayed": (1, MetricUnit.Count)}
         slot = SlotId.parse(self.appointment.slot_id)
         after = release.seconds_after_release(catalogue.get(slot.office_id), slot.day, now)
-        return {
-            "AppointmentsBooked": (1, MetricUnit.Count),
+        counted = {
+            "AppointmentsBooked": (1.0, MetricUnit.Count),
             "SecondsAfterRelease": (after, MetricUnit.Seconds),
         }
+        if not self.viewer_known:
+            counted["BookingsWithoutViewerAddress"] = (1.0, MetricUnit.Count)
+        return counted
 
 
 def book(
@@ -184,7 +189,7 @@ def book(
             if appointment_taken:
                 continue  # a random confirmation number collided: draw another
             raise
-        return Booking(appointment, pin)
+        return Booking(appointment, pin, viewer_known=network is not None)
     raise Busy("Could not allocate a confirmation number. Please try again.")
 
 

@@ -131,6 +131,7 @@ class ReleaseSummary:
     horizon: int
     dry_run: bool
     days: list[OpenedDay] = field(default_factory=list)
+    offices_listed: int = 0  # offices the run looked at (none: the offices table is empty)
 
     @property
     def offices(self) -> int:
@@ -160,13 +161,24 @@ class ReleaseSummary:
             "furthest_day": self.furthest_day.isoformat() if self.furthest_day else None,
         }
 
+    @property
+    def shortfall(self) -> int:
+        """Office days due that the run left without a slot, and one more if it found no office
+        at all: a release that opened nothing where it should have."""
+        empty_days = sum(1 for day in self.days if day.created + day.already_present == 0)
+        return empty_days + (0 if self.offices_listed else 1)
+
     def metrics(self) -> dict[str, int]:
+        # Every completed run beats, the weekend's dry runs included: the release alarms
+        # (template.yaml) fire on a day without a beat, and on a shortfall.
         if self.dry_run:
-            return {"DryRunReleases": 1}
+            return {"ReleaseHeartbeat": 1, "DryRunReleases": 1}
         return {
+            "ReleaseHeartbeat": 1,
             "OfficeDaysReleased": len(self.days),
             "SlotsOpened": self.slots_opened,
             "SlotsAlreadyPresent": self.slots_present,
+            "ReleaseShortfall": self.shortfall,
         }
 
     def as_response(self) -> dict[str, Any]:
@@ -226,4 +238,4 @@ def release(
     days = [
         act(office, day) for office in chosen for day in days_to_release(office, now, horizon, when)
     ]
-    return ReleaseSummary(horizon=horizon, dry_run=dry_run, days=days)
+    return ReleaseSummary(horizon=horizon, dry_run=dry_run, days=days, offices_listed=len(chosen))
