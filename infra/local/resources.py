@@ -75,6 +75,14 @@ def create_resources(
         references.attributes[(logical_id, "Arn")] = (
             f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}"
         )
+    # Log groups: locally every process's output goes to the stack's own log (their names
+    # only let the template's references resolve, such as the API's access log destination).
+    for logical_id in resources_of_type(template, "AWS::Logs::LogGroup"):
+        name = f"/local/{stack_name}/{logical_id}"
+        references.refs[logical_id] = name
+        references.attributes[(logical_id, "Arn")] = (
+            f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{name}:*"
+        )
     for logical_id, resource in resources_of_type(template, "AWS::Serverless::Api").items():
         # SAM's `Ref: <Api>.Stage`: the stage it creates
         references.refs[f"{logical_id}.Stage"] = str(

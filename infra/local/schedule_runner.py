@@ -118,7 +118,13 @@ def scheduled_functions(
                 raise ValueError(f"{where}: Type Schedule (an EventBridge rule) is not run locally")
             if event.get("Type") != "ScheduleV2":
                 continue
-            properties = resolve(event.get("Properties", {}), references)
+            # Only what is played is resolved: the DLQ and the retry policy are the Scheduler's
+            # own (a local run that fails is logged by the stack).
+            properties = {
+                key: resolve(value, references)
+                for key, value in event.get("Properties", {}).items()
+                if key not in {"DeadLetterConfig", "RetryPolicy", "Description"}
+            }
             if unsupported := sorted({"StartDate", "EndDate"} & properties.keys()):
                 raise ValueError(f"{where}: {', '.join(unsupported)} is not run locally")
             if properties.get("State") == "DISABLED":

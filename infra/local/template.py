@@ -48,7 +48,55 @@ def load_template(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
         document = yaml.load(handle, Loader=_CloudFormationLoader)  # noqa: S506 - safe loader subclass
     if not isinstance(document, dict):
         raise ValueError(f"{path} is not a CloudFormation template")
+    for section in ("Conditions", "Resources", "Outputs"):
+        if section in document:
+            document[section] = _expand_for_each(document[section])
     return document
+
+
+_FOR_EACH = "Fn::ForEach::"
+
+
+def _expand_for_each(section: dict[str, Any]) -> dict[str, Any]:
+    """The section as the AWS::LanguageExtensions transform gives it to SAM: each
+    `Fn::ForEach::Loop: [Identifier, [values], {fragment}]` replaced by a copy of its fragment
+    per value, with ${Identifier} and &{Identifier} replaced in keys and strings (a literal
+    list of values only: the template loops over names it lists)."""
+    expanded: dict[str, Any] = {}
+    for key, value in section.items():
+        if not key.startswith(_FOR_EACH):
+            expanded[key] = value
+            continue
+        identifier, values, fragment = value
+        if not isinstance(values, list):
+            raise ValueError(f"{key}: only a literal list of values is expanded locally")
+        for item in values:
+            copy = _substituted(fragment, identifier, str(item))
+            for name in copy:
+                if name in expanded:
+                    raise ValueError(f"{key}: {name} is declared twice")
+            expanded.update(_expand_for_each(copy))
+    return expanded
+
+
+def _substituted(node: Any, identifier: str, item: str) -> Any:
+    if isinstance(node, str):
+        alphanumeric = re.sub(r"[^A-Za-z0-9]", "", item)
+        return node.replace(f"${{{identifier}}}", item).replace(f"&{{{identifier}}}", alphanumeric)
+    if isinstance(node, list):
+        return [_substituted(element, identifier, item) for element in node]
+    if isinstance(node, dict):
+        if node == {"Ref": identifier}:
+            return item
+        replaced = {
+            _substituted(key, identifier, item): _substituted(value, identifier, item)
+            for key, value in node.items()
+        }
+        text = replaced.get("Fn::Sub")
+        if len(replaced) == 1 and isinstance(text, str) and "${" not in text:
+            return text  # a Sub the loop left nothing to substitute in: `Ref: !Sub "${Id}Name"`
+        return replaced
+    return node
 
 
 def resources_of_type(template: dict[str, Any], resource_type: str) -> dict[str, dict[str, Any]]:
