@@ -26,8 +26,10 @@ event source mapping does on AWS, honouring the properties of the function's ``D
   item's keys, and the lanes' batches are delivered concurrently (each lane in its own thread),
   so one item's changes stay in order while different items go in parallel. Retries,
   bisection and partial batch responses work per lane. The checkpoint only moves past a record
-  once every record before it is settled (processed or discarded); the records other lanes
-  settled beyond it are kept with it, so a restart delivers neither them nor fewer than the rest.
+  once every record before it is settled (processed or discarded). The records other lanes
+  settled beyond it are kept in the checkpoint file too, so a restart delivers exactly the
+  unsettled ones (AWS may deliver those settled ones again; at least once allows both). The
+  lanes of one page read from the shard all end before the next page is read.
 
 Delivery is at least once, as on AWS: ``stop`` ends delivery after the batches in flight, and a
 batch cut off by it is delivered again at the next start.
@@ -163,6 +165,7 @@ class _Progress:
 
     @classmethod
     def loaded(cls, saved: Any) -> _Progress:
+        """From the file: a position alone, or with the records settled beyond it."""
         if isinstance(saved, str):
             return cls(saved)
         position = saved["position"]
@@ -175,7 +178,9 @@ class StreamPoller:
     """Polls one stream and invokes ``deliver`` as the event source mapping ``mapping`` does.
 
     ``poll_once`` can be driven directly (tests) or by ``start``/``stop`` (a background daemon
-    thread); a lock serialises them. Use one checkpoint file per poller.
+    thread); a lock serialises them. Use one checkpoint file per poller. With a
+    ParallelizationFactor above 1, ``deliver`` is called from several threads at once, as the
+    local stack's runtime allows up to the function's concurrency (more wait their turn).
     """
 
     def __init__(
@@ -243,9 +248,9 @@ class StreamPoller:
             self._thread.start()
 
     def stop(self, timeout: float | None = None) -> bool:
-        """Stop delivering after the batch in flight; wait up to ``timeout`` seconds for it.
+        """Stop delivering after the batches in flight; wait up to ``timeout`` seconds for them.
 
-        Returns False when the batch still runs after ``timeout``: the poller delivers nothing
+        Returns False when a batch still runs after ``timeout``: the poller delivers nothing
         more, and the batch, not checkpointed, comes again at the next start.
         """
         with self._lifecycle_lock:
