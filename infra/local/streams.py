@@ -15,9 +15,23 @@ event source mapping does on AWS, honouring the properties of the function's ``D
 - ``BisectBatchOnFunctionError``: a batch whose invocation fails (the function raised or timed
   out) is split in two and each half retried; splitting does not consume retries.
 - ``MaximumRetryAttempts`` (-1: until the record leaves the stream): then the batch is
-  discarded, and ``DestinationConfig.OnFailure`` receives the invocation record AWS sends.
+  discarded, and ``DestinationConfig.OnFailure`` receives the invocation record AWS sends
+  (condition ``RetryAttemptsExhausted``).
+- ``MaximumRecordAgeInSeconds`` (-1: until the record leaves the stream): records older than
+  this (by their ApproximateCreationDateTime) are discarded instead of delivered, before the
+  first attempt or between retries, and the destination gets their invocation record (condition
+  ``RecordAgeExceeded``). DynamoDB Local truncates that time to the minute, so locally a record
+  may look up to a minute older than it is.
+- ``ParallelizationFactor``: a shard's records are split into that many lanes by a hash of the
+  item's keys, and the lanes' batches are delivered concurrently (each lane in its own thread),
+  so one item's changes stay in order while different items go in parallel. Retries,
+  bisection and partial batch responses work per lane. The checkpoint only moves past a record
+  once every record before it is settled (processed or discarded). The records other lanes
+  settled beyond it are kept in the checkpoint file too, so a restart delivers exactly the
+  unsettled ones (AWS may deliver those settled ones again; at least once allows both). The
+  lanes of one page read from the shard all end before the next page is read.
 
-Delivery is at least once, as on AWS: ``stop`` ends delivery after the batch in flight, and a
+Delivery is at least once, as on AWS: ``stop`` ends delivery after the batches in flight, and a
 batch cut off by it is delivered again at the next start.
 """
 
@@ -25,12 +39,14 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import hashlib
 import json
 import os
 import threading
+import time
 import uuid
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final, NamedTuple
@@ -49,6 +65,9 @@ _BASE_POLL_SECONDS: Final = 0.25
 _GET_RECORDS_LIMIT: Final = 1000
 # Pause after an error in the background loop, so a dead endpoint is not hammered.
 _ERROR_BACKOFF_SECONDS: Final = 1.0
+# The ranges CloudFormation accepts for the event's properties.
+_RECORD_AGE_RANGE: Final = range(60, 604_800 + 1)
+_PARALLELIZATION_RANGE: Final = range(1, 10 + 1)
 
 
 @dataclass(frozen=True)
@@ -62,6 +81,8 @@ class StreamMapping:
     bisect_on_function_error: bool = False
     maximum_retry_attempts: int = -1  # -1: retried until the record leaves the stream
     on_failure_destination: str | None = None  # an SQS queue ARN
+    maximum_record_age_seconds: int = -1  # -1: delivered until the record leaves the stream
+    parallelization_factor: int = 1  # concurrent batches per shard
 
     @classmethod
     def from_properties(cls, properties: Mapping[str, Any]) -> StreamMapping:
@@ -83,7 +104,16 @@ class StreamMapping:
             bisect_on_function_error=bool(unread.pop("BisectBatchOnFunctionError", False)),
             maximum_retry_attempts=int(unread.pop("MaximumRetryAttempts", -1)),
             on_failure_destination=None if on_failure is None else str(on_failure["Destination"]),
+            maximum_record_age_seconds=int(unread.pop("MaximumRecordAgeInSeconds", -1)),
+            parallelization_factor=int(unread.pop("ParallelizationFactor", 1)),
         )
+        age = mapping.maximum_record_age_seconds
+        if age != -1 and age not in _RECORD_AGE_RANGE:
+            raise ValueError(f"MaximumRecordAgeInSeconds is -1 or 60 to 604800, not {age}")
+        if mapping.parallelization_factor not in _PARALLELIZATION_RANGE:
+            raise ValueError(
+                f"ParallelizationFactor is 1 to 10, not {mapping.parallelization_factor}"
+            )
         if unread:
             raise ValueError(f"DynamoDB event properties not played locally: {sorted(unread)}")
         return mapping
@@ -105,11 +135,52 @@ class _Shard:
     finished: bool = False  # closed and read to the end: its children may be read
 
 
+@dataclass
+class _Progress:
+    """Where the mapping stands in one shard: ``position``, the last record before which every
+    record is settled (None: none yet), and the records other lanes settled beyond it."""
+
+    position: str | None = None
+    settled_beyond: set[str] = field(default_factory=set)
+
+    def settle(self, numbers: Iterable[str], page: list[str]) -> None:
+        """Mark records settled, then move the position along ``page`` (the sequence numbers
+        read, in stream order) past every record settled without a gap."""
+        self.settled_beyond.update(numbers)
+        for number in page:
+            if self.position is not None and int(number) <= int(self.position):
+                continue
+            if number not in self.settled_beyond:
+                break
+            self.position = number
+        if self.position is not None:
+            last = int(self.position)
+            self.settled_beyond = {n for n in self.settled_beyond if int(n) > last}
+
+    def saved(self) -> str | dict[str, Any] | None:
+        """As the checkpoint file holds it: the position alone while no lane is ahead."""
+        if not self.settled_beyond:
+            return self.position
+        return {"position": self.position, "settledAfter": sorted(self.settled_beyond, key=int)}
+
+    @classmethod
+    def loaded(cls, saved: Any) -> _Progress:
+        """From the file: a position alone, or with the records settled beyond it."""
+        if isinstance(saved, str):
+            return cls(saved)
+        position = saved["position"]
+        return cls(
+            None if position is None else str(position), {str(n) for n in saved["settledAfter"]}
+        )
+
+
 class StreamPoller:
     """Polls one stream and invokes ``deliver`` as the event source mapping ``mapping`` does.
 
     ``poll_once`` can be driven directly (tests) or by ``start``/``stop`` (a background daemon
-    thread); a lock serialises them. Use one checkpoint file per poller.
+    thread); a lock serialises them. Use one checkpoint file per poller. With a
+    ParallelizationFactor above 1, ``deliver`` is called from several threads at once, as the
+    local stack's runtime allows up to the function's concurrency (more wait their turn).
     """
 
     def __init__(
@@ -122,7 +193,9 @@ class StreamPoller:
         on_failure: OnFailure | None = None,
         log: Callable[[str], None] = print,
         checkpoint_path: Path | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
+        """``clock`` gives the time (epoch seconds) that records' ages are measured against."""
         if mapping.on_failure_destination is not None and on_failure is None:
             raise ValueError(f"no sender for the on-failure {mapping.on_failure_destination}")
         self._mapping = mapping
@@ -132,10 +205,12 @@ class StreamPoller:
         self._on_failure = on_failure
         self._log = log
         self._checkpoint_path = checkpoint_path
+        self._clock = clock
         # AWS puts the table's region in each record; DynamoDB Local says "ddblocal" there.
         self._region = str(streams_client.meta.region_name)
         self._shards: dict[str, _Shard] = {}
-        self._checkpoints: dict[str, str] = self._load_checkpoints()
+        self._progress: dict[str, _Progress] = self._load_checkpoints()
+        self._progress_lock = threading.Lock()  # lanes settle records concurrently
         self._poll_lock = threading.Lock()
         self._lifecycle_lock = threading.Lock()
         self._stop_event = threading.Event()
@@ -173,9 +248,9 @@ class StreamPoller:
             self._thread.start()
 
     def stop(self, timeout: float | None = None) -> bool:
-        """Stop delivering after the batch in flight; wait up to ``timeout`` seconds for it.
+        """Stop delivering after the batches in flight; wait up to ``timeout`` seconds for them.
 
-        Returns False when the batch still runs after ``timeout``: the poller delivers nothing
+        Returns False when a batch still runs after ``timeout``: the poller delivers nothing
         more, and the batch, not checkpointed, comes again at the next start.
         """
         with self._lifecycle_lock:
@@ -235,7 +310,7 @@ class StreamPoller:
         """After the checkpoint, else at TRIM_HORIZON; so too when the records after the
         checkpoint were trimmed unprocessed (24 h retention), as AWS continues then."""
         request = {"StreamArn": self._mapping.stream_arn, "ShardId": shard.shard_id}
-        checkpoint = self._checkpoints.get(shard.shard_id)
+        checkpoint = self._progress_of(shard).position
         try:
             if checkpoint is not None:
                 after = {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": checkpoint}
@@ -263,9 +338,7 @@ class StreamPoller:
                     ShardIterator=shard.iterator or self._acquire(shard), Limit=_GET_RECORDS_LIMIT
                 )
                 records = [self._lambda_record(raw) for raw in page.get("Records", [])]
-                size = self._mapping.batch_size
-                for start in range(0, len(records), size):
-                    delivered += self._settle(shard, records[start : start + size])
+                delivered += self._settle_page(shard, records)
                 if self._stop_event.is_set():
                     break
                 shard.iterator = page.get("NextShardIterator")
@@ -291,17 +364,86 @@ class StreamPoller:
 
     # ------------------------------------------------------------------ delivering
 
-    def _settle(self, shard: _Shard, batch: list[dict[str, Any]]) -> int:
+    def _settle_page(self, shard: _Shard, records: list[dict[str, Any]]) -> int:
+        """Deliver a page read from the shard, its lanes concurrently; return how many records
+        the function processed. Records other lanes settled before a restart are skipped.
+
+        A lane that failed (e.g. its send to the destination) raises once every lane is done.
+        """
+        page = [_sequence_number(record) for record in records]
+        with self._progress_lock:
+            progress = self._progress_of(shard)
+            if progress.settled_beyond.intersection(page):  # settled before a restart
+                records = [r for r in records if _sequence_number(r) not in progress.settled_beyond]
+                progress.settle((), page)
+                self._save_checkpoints()
+        lanes = self._lanes(records)
+        if len(lanes) <= 1:
+            return sum(self._settle_lane(shard, page, lane) for lane in lanes)
+        outcomes: list[int | Exception] = [0] * len(lanes)
+
+        def settle(index: int, lane: list[dict[str, Any]]) -> None:
+            try:
+                outcomes[index] = self._settle_lane(shard, page, lane)
+            except Exception as exc:
+                outcomes[index] = exc
+
+        threads = [
+            threading.Thread(
+                target=settle, args=(index, lane), name=f"stream-lane:{index}", daemon=True
+            )
+            for index, lane in enumerate(lanes)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        for outcome in outcomes:
+            if isinstance(outcome, Exception):
+                raise outcome
+        return sum(outcome for outcome in outcomes if isinstance(outcome, int))
+
+    def _lanes(self, records: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+        """Split by a stable hash of the item's keys: one item's changes share a lane, in
+        stream order. Empty lanes are left out."""
+        factor = self._mapping.parallelization_factor
+        lanes: list[list[dict[str, Any]]] = [[] for _ in range(factor)]
+        for record in records:
+            keys = json.dumps(record["dynamodb"].get("Keys", {}), sort_keys=True)
+            digest = hashlib.sha256(keys.encode("utf-8")).digest()
+            lanes[int.from_bytes(digest[:8], "big") % factor].append(record)
+        return [lane for lane in lanes if lane]
+
+    def _settle_lane(self, shard: _Shard, page: list[str], records: list[dict[str, Any]]) -> int:
+        """A lane's records, BatchSize at a time, one batch after the other."""
+        size = self._mapping.batch_size
+        return sum(
+            self._settle(shard, page, records[start : start + size])
+            for start in range(0, len(records), size)
+        )
+
+    def _settle(self, shard: _Shard, page: list[str], batch: list[dict[str, Any]]) -> int:
         """Deliver one batch until each record is processed or discarded, moving the checkpoint
         along; return how many the function processed. Stopped midway, the rest waits."""
         pending = [batch]  # in stream order; bisection replaces the first by its halves
         delivered = attempts = 0
+        outcome: _Outcome | None = None  # of the last failed attempt, while attempts > 0
         while pending and not self._stop_event.is_set():
             records = pending[0]
+            aged = self._aged(records)
+            if aged:  # checked before each attempt, so also between retries
+                last = outcome if attempts else None
+                self._discard(shard, records[:aged], "RecordAgeExceeded", attempts, last)
+                self._settled(shard, page, records[:aged])
+                records = pending[0] = records[aged:]
+                if not records:
+                    pending.pop(0)
+                    attempts = 0
+                    continue
             outcome = self._invoke(records)
             if outcome.failed_at is None:
                 delivered += len(records)
-                self._checkpoint(shard, records[-1])
+                self._settled(shard, page, records)
                 pending.pop(0)
                 attempts = 0
                 continue
@@ -315,16 +457,30 @@ class StreamPoller:
                 continue
             if outcome.failed_at > 0:  # partial success: retry from the first failed record
                 delivered += outcome.failed_at
-                self._checkpoint(shard, records[outcome.failed_at - 1])
+                self._settled(shard, page, records[: outcome.failed_at])
                 records = pending[0] = records[outcome.failed_at :]
                 attempts = 0
             attempts += 1
             if 0 <= self._mapping.maximum_retry_attempts < attempts:
-                self._discard(shard, records, attempts, outcome)
-                self._checkpoint(shard, records[-1])
+                self._discard(shard, records, "RetryAttemptsExhausted", attempts, outcome)
+                self._settled(shard, page, records)
                 pending.pop(0)
                 attempts = 0
         return delivered
+
+    def _aged(self, records: list[dict[str, Any]]) -> int:
+        """How many records, from the first, are older than MaximumRecordAgeInSeconds."""
+        maximum = self._mapping.maximum_record_age_seconds
+        if maximum < 0:
+            return 0
+        oldest_allowed = self._clock() - maximum
+        aged = 0
+        for record in records:
+            created = record["dynamodb"].get("ApproximateCreationDateTime")
+            if not isinstance(created, int | float) or created >= oldest_allowed:
+                break
+            aged += 1
+        return aged
 
     def _invoke(self, batch: list[dict[str, Any]]) -> _Outcome:
         """Call the function once. A raise fails the whole batch; so does a malformed
@@ -349,23 +505,36 @@ class StreamPoller:
         return _Outcome(min(positions[str(i)] for i in identifiers), "BatchItemFailures")
 
     def _discard(
-        self, shard: _Shard, records: list[dict[str, Any]], attempts: int, outcome: _Outcome
+        self,
+        shard: _Shard,
+        records: list[dict[str, Any]],
+        condition: str,
+        attempts: int,
+        outcome: _Outcome | None,
     ) -> None:
         """Send the invocation record to the on-failure destination (a failure to send raises:
-        the batch is then read again, not lost), and log identifiers only, never contents."""
+        the batch is then read again, not lost), and log identifiers only, never contents.
+
+        ``outcome`` is the last failed invocation; None when the records were never delivered
+        (too old at the first attempt), and then the record has no ``responseContext``.
+        """
         first, last = _sequence_number(records[0]), _sequence_number(records[-1])
         if self._on_failure is not None:
-            response = {"statusCode": 200, "executedVersion": "$LATEST"}
-            response |= {"functionError": "Unhandled"} if outcome.function_error else {}
+            message: dict[str, Any] = {
+                "requestContext": {
+                    "requestId": str(uuid.uuid4()),
+                    "functionArn": self._function_arn,
+                    "condition": condition,
+                    "approximateInvokeCount": attempts,
+                },
+            }
+            if outcome is not None:
+                response = {"statusCode": 200, "executedVersion": "$LATEST"}
+                response |= {"functionError": "Unhandled"} if outcome.function_error else {}
+                message["responseContext"] = response
             self._on_failure(
-                {
-                    "requestContext": {
-                        "requestId": str(uuid.uuid4()),
-                        "functionArn": self._function_arn,
-                        "condition": "RetryAttemptsExhausted",
-                        "approximateInvokeCount": attempts,
-                    },
-                    "responseContext": response,
+                message
+                | {
                     "version": "1.0",
                     "timestamp": _iso(datetime.now(UTC), "milliseconds"),
                     "DDBStreamBatchInfo": {
@@ -379,27 +548,33 @@ class StreamPoller:
                     },
                 }
             )
+        why = condition if outcome is None else f"{condition}: {outcome.reason}"
         self._report(
             f"ERROR {self._mapping.stream_arn} {shard.shard_id}: discarded {len(records)} "
-            f"record(s) after {attempts} attempt(s) ({outcome.reason}); "
+            f"record(s) after {attempts} attempt(s) ({why}); "
             f"startSequenceNumber={first} endSequenceNumber={last}"
         )
 
     # ------------------------------------------------------------------ checkpoints
 
-    def _checkpoint(self, shard: _Shard, record: dict[str, Any]) -> None:
-        self._checkpoints[shard.shard_id] = _sequence_number(record)
-        self._save_checkpoints()
+    def _progress_of(self, shard: _Shard) -> _Progress:
+        return self._progress.setdefault(shard.shard_id, _Progress())
 
-    def _load_checkpoints(self) -> dict[str, str]:
-        """{shard_id: sequence_number}; a missing or unreadable file means a new mapping."""
+    def _settled(self, shard: _Shard, page: list[str], records: list[dict[str, Any]]) -> None:
+        """Records processed or discarded: move the checkpoint and keep it in the file."""
+        with self._progress_lock:
+            self._progress_of(shard).settle(map(_sequence_number, records), page)
+            self._save_checkpoints()
+
+    def _load_checkpoints(self) -> dict[str, _Progress]:
+        """{shard_id: progress}; a missing or unreadable file means a new mapping."""
         path = self._checkpoint_path
         if path is None or not path.exists():
             return {}
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-            return {str(shard): str(number) for shard, number in dict(data).items()}
-        except (OSError, ValueError, TypeError) as exc:
+            return {str(shard): _Progress.loaded(saved) for shard, saved in dict(data).items()}
+        except (OSError, ValueError, TypeError, KeyError) as exc:
             self._report(f"WARNING checkpoint file {path} unreadable ({_describe(exc)}); ignored")
             return {}
 
@@ -408,10 +583,17 @@ class StreamPoller:
         path = self._checkpoint_path
         if path is None:
             return
+        saved = {shard: progress.saved() for shard, progress in self._progress.items()}
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             temporary = path.with_name(f".{path.name}.tmp")
-            temporary.write_text(json.dumps(self._checkpoints, indent=2, sort_keys=True))
+            temporary.write_text(
+                json.dumps(
+                    {shard: at for shard, at in saved.items() if at is not None},
+                    indent=2,
+                    sort_keys=True,
+                )
+            )
             os.replace(temporary, path)
         except OSError as exc:  # keep delivering; the checkpoint in memory is still right
             self._report(f"WARNING could not write checkpoint file {path} ({_describe(exc)})")

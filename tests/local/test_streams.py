@@ -99,6 +99,7 @@ def make_poller(
     *,
     sent: list[dict[str, Any]] | None = None,
     checkpoint_path: Path | None = None,
+    clock: Callable[[], float] = time.time,
     **properties: Any,
 ) -> StreamPoller:
     """A poller for a DynamoDB event with these template properties (and a few defaults)."""
@@ -119,6 +120,7 @@ def make_poller(
         on_failure=None if sent is None else sent.append,
         log=errors.append,
         checkpoint_path=checkpoint_path,
+        clock=clock,
     )
 
 
@@ -620,3 +622,218 @@ def test_a_failed_send_to_the_destination_loses_nothing(streams_table: StreamTab
     assert message["DDBStreamBatchInfo"]["startSequenceNumber"] == sequence_number(
         function.events[1]["Records"][0]
     )
+
+
+def test_records_older_than_the_maximum_age_go_to_the_destination_undelivered(
+    streams_table: StreamTable,
+) -> None:
+    # Given two records, and a poller whose clock reads ten minutes after they were written
+    streams_table.put("a", email="jane@example.com")
+    streams_table.put("b")
+    function = Function()
+    errors: list[str] = []
+    sent: list[dict[str, Any]] = []
+    poller = make_poller(
+        streams_table,
+        function,
+        errors,
+        sent=sent,
+        MaximumRecordAgeInSeconds=60,
+        DestinationConfig=TO_QUEUE,
+        clock=lambda: time.time() + 600,
+    )
+    # When it polls the stream
+    delivered = poller.poll_once()
+    # Then the function never gets them: the destination gets their invocation record, as too
+    # old before any attempt, and they are not read again
+    assert delivered == 0
+    assert function.events == []
+    (message,) = sent
+    assert message["requestContext"]["condition"] == "RecordAgeExceeded"
+    assert message["requestContext"]["approximateInvokeCount"] == 0
+    assert "responseContext" not in message
+    assert message["DDBStreamBatchInfo"]["batchSize"] == 2
+    (logged,) = errors
+    assert "RecordAgeExceeded" in logged
+    assert "example.com" not in json.dumps(sent) + logged
+    assert poller.poll_once() == 0
+    assert len(sent) == 1
+
+
+def test_records_younger_than_the_maximum_age_are_delivered(streams_table: StreamTable) -> None:
+    # Given a record just written, and a maximum age of an hour
+    streams_table.put("a")
+    function = Function()
+    errors: list[str] = []
+    sent: list[dict[str, Any]] = []
+    poller = make_poller(
+        streams_table,
+        function,
+        errors,
+        sent=sent,
+        MaximumRecordAgeInSeconds=3600,
+        DestinationConfig=TO_QUEUE,
+    )
+    # When the poller reads it
+    delivered = poller.poll_once()
+    # Then the function gets it, and the destination nothing
+    assert delivered == 1
+    assert function.keys() == [["a"]]
+    assert sent == []
+    assert errors == []
+
+
+def test_a_failing_batch_is_retried_until_its_records_are_too_old(
+    streams_table: StreamTable,
+) -> None:
+    # Given unlimited retries, a function that fails every attempt, and a clock that moves a
+    # minute on at each attempt (the function gives in after ten, should age not end them)
+    now = [time.time()]
+    attempts: list[float] = []
+
+    def fail_a_minute_later(event: dict[str, Any]) -> None:
+        attempts.append(now[0])
+        now[0] += 60
+        if len(attempts) <= 10:
+            raise RuntimeError("cannot render")
+
+    function = Function(fail_a_minute_later)
+    errors: list[str] = []
+    sent: list[dict[str, Any]] = []
+    poller = make_poller(
+        streams_table,
+        function,
+        errors,
+        sent=sent,
+        MaximumRetryAttempts=-1,
+        MaximumRecordAgeInSeconds=60,
+        DestinationConfig=TO_QUEUE,
+        clock=lambda: now[0],
+    )
+    streams_table.put("a")
+    # When the poller delivers it
+    delivered = poller.poll_once()
+    # Then once older than the maximum age the record is discarded to the destination, with
+    # the attempts made and the function's error
+    assert delivered == 0
+    assert 1 <= len(function.events) <= 3
+    (message,) = sent
+    assert message["requestContext"]["condition"] == "RecordAgeExceeded"
+    assert message["requestContext"]["approximateInvokeCount"] == len(function.events)
+    assert message["responseContext"]["functionError"] == "Unhandled"
+    assert message["DDBStreamBatchInfo"]["startSequenceNumber"] == sequence_number(
+        function.events[0]["Records"][0]
+    )
+
+
+def test_with_a_parallelization_factor_items_go_in_parallel_each_in_order(
+    streams_table: StreamTable,
+) -> None:
+    # Given three changes to each of eight items, and a function that takes a while per batch
+    invocations: list[tuple[float, float, set[str]]] = []
+
+    def slow(event: dict[str, Any]) -> None:
+        started = time.monotonic()
+        time.sleep(0.2)
+        items = {record["dynamodb"]["Keys"]["pk"]["S"] for record in event["Records"]}
+        invocations.append((started, time.monotonic(), items))
+
+    function = Function(slow)
+    errors: list[str] = []
+    poller = make_poller(streams_table, function, errors, BatchSize=2, ParallelizationFactor=4)
+    for change in range(3):
+        for item in range(8):
+            streams_table.put(f"item{item}", change=str(change))
+    # When the poller delivers them
+    delivered = poller.poll_once()
+    # Then invocations overlapped in time, never two holding the same item, and each item's
+    # changes arrived once, in order
+    assert delivered == 24
+    overlapping = [
+        (a_items, b_items)
+        for (a_start, a_end, a_items), (b_start, b_end, b_items) in itertools.combinations(
+            invocations, 2
+        )
+        if a_start < b_end and b_start < a_end
+    ]
+    assert overlapping
+    assert all(not a_items & b_items for a_items, b_items in overlapping)
+    arrivals: dict[str, list[str]] = {}
+    for event in function.events:
+        for record in event["Records"]:
+            pk = record["dynamodb"]["Keys"]["pk"]["S"]
+            arrivals.setdefault(pk, []).append(record["dynamodb"]["NewImage"]["change"]["S"])
+    assert arrivals == {f"item{item}": ["0", "1", "2"] for item in range(8)}
+    assert errors == []
+
+
+def test_a_restart_delivers_what_one_lane_held_back_and_nothing_other_lanes_settled(
+    streams_table: StreamTable, tmp_path: Path
+) -> None:
+    # Given a change the function fails on until the stack stops, written before changes to
+    # eight other items, and four lanes
+    streams_table.put("stuck")
+    items = [f"item{item}" for item in range(8)]
+    for item in items:
+        streams_table.put(item)
+    processed: list[str] = []
+    others_processed = threading.Event()
+
+    def fail_on_stuck(event: dict[str, Any]) -> None:
+        keys = [record["dynamodb"]["Keys"]["pk"]["S"] for record in event["Records"]]
+        if "stuck" in keys:
+            time.sleep(0.05)
+            raise RuntimeError("cannot render")
+        processed.extend(keys)
+        others_processed.set()
+
+    checkpoint = tmp_path / "checkpoint.json"
+    errors: list[str] = []
+    function = Function(fail_on_stuck)
+    poller = make_poller(
+        streams_table,
+        function,
+        errors,
+        checkpoint_path=checkpoint,
+        BatchSize=1,
+        ParallelizationFactor=4,
+        MaximumRetryAttempts=-1,
+    )
+    # When the stack stops once other lanes processed changes written after the stuck one,
+    # and starts again
+    poller.start()
+    try:
+        assert others_processed.wait(timeout=10)
+    finally:
+        assert poller.stop(timeout=10)
+    restarted = Function()
+    make_poller(
+        streams_table,
+        restarted,
+        errors,
+        checkpoint_path=checkpoint,
+        BatchSize=1,
+        ParallelizationFactor=4,
+    ).poll_once()
+    # Then the restart delivers the stuck change and what waited behind it, and none of the
+    # changes already processed
+    redelivered = list(itertools.chain.from_iterable(restarted.keys()))
+    assert processed
+    assert "stuck" in redelivered
+    assert sorted(processed + redelivered) == sorted(["stuck", *items])
+    assert errors == []
+
+
+@pytest.mark.parametrize(
+    "out_of_range",
+    [
+        {"MaximumRecordAgeInSeconds": 59},
+        {"MaximumRecordAgeInSeconds": 604_801},
+        {"ParallelizationFactor": 0},
+        {"ParallelizationFactor": 11},
+    ],
+)
+def test_a_value_aws_would_reject_is_refused(out_of_range: dict[str, int]) -> None:
+    properties = {"Stream": "arn:stream", "StartingPosition": "TRIM_HORIZON"} | out_of_range
+    with pytest.raises(ValueError, match=next(iter(out_of_range))):
+        StreamMapping.from_properties(properties)
