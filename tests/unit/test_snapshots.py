@@ -13,8 +13,11 @@ import hmac
 import json
 import os
 import random
+import select
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from itertools import chain
@@ -72,12 +75,29 @@ def _draws_of_two_restores(draw: Draw) -> tuple[list[Any], list[Any]]:
             os.close(read_end)
             _restored_copy(draw, state_at_snapshot, write_end)
         os.close(write_end)
-        with os.fdopen(read_end, "rb") as answer:
-            output = answer.read()
+        output = _answer_within(read_end, child, CHILD_SECONDS)
         _, status = os.waitpid(child, 0)
         assert os.waitstatus_to_exitcode(status) == 0
         drawn.append(json.loads(output))
     return drawn[0], drawn[1]
+
+
+def _answer_within(read_end: int, child: int, seconds: float) -> bytes:
+    """Everything the child writes until it ends; a child stuck past `seconds` is killed."""
+    deadline = time.monotonic() + seconds
+    output = b""
+    with os.fdopen(read_end, "rb", buffering=0) as answer:
+        while chunk := _read_before(answer, deadline, child):
+            output += chunk
+    return output
+
+
+def _read_before(answer: Any, deadline: float, child: int) -> bytes:
+    ready, _, _ = select.select([answer], [], [], max(0.0, deadline - time.monotonic()))
+    if not ready:
+        os.kill(child, signal.SIGKILL)
+        pytest.fail("a restored copy did not answer in time")
+    return bytes(answer.read(65536))
 
 
 def _challenge_nonce_and_salt() -> list[str]:
