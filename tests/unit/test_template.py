@@ -396,12 +396,11 @@ def _deployed_with(template: dict[str, Any], **parameters: str) -> References:
 def _scalable_targets(template: dict[str, Any], references: References) -> dict[str, Any]:
     """The stack's provisioned-concurrency targets, resolved, by the function they scale."""
     targets = resources_of_type(template, "AWS::ApplicationAutoScaling::ScalableTarget")
+    resolved = [resolve(t, references) for t in targets.values() if references.condition_holds(t)]
+    # ResourceId: function:<function name>:<alias>
     return {
-        target["Properties"]["ResourceId"]["Fn::Sub"].split("${")[1].split("}")[0]: resolve(
-            target, references
-        )
-        for target in targets.values()
-        if references.condition_holds(target)
+        target["Properties"]["ResourceId"].split(":")[1].removeprefix("appointments-"): target
+        for target in resolved
     }
 
 
