@@ -376,6 +376,138 @@ def test_function_logs_go_to_a_log_group_with_retention(template: dict[str, Any]
     assert "RetentionInDays" in log_group["Properties"]
 
 
+# ------------------------------------------------ SnapStart and provisioned concurrency
+
+# The functions a person goes through to book at the release minute: the challenge, the days
+# and times, the booking; on the site, the pages up to the time and the booking's steps.
+BOOKING_PATH = {
+    "GetChallengeFunction",
+    "ListDaysFunction",
+    "ListSlotsFunction",
+    "BookAppointmentFunction",
+    "SitePagesFunction",
+    "SiteBookingFunction",
+}
+ALIAS = "live"
+
+
+def _deployed_with(template: dict[str, Any], **parameters: str) -> References:
+    """What the template's references and conditions give in a stack deployed with
+    `parameters` (the others at their defaults)."""
+    references = References(conditions=dict(template["Conditions"]))
+    references.refs |= parameter_defaults(template) | parameters
+    references.refs |= {name: f"appointments-{name}" for name in _FUNCTIONS}
+    return references
+
+
+def _scalable_targets(template: dict[str, Any], references: References) -> dict[str, Any]:
+    """The stack's provisioned-concurrency targets, resolved, by the function they scale."""
+    targets = resources_of_type(template, "AWS::ApplicationAutoScaling::ScalableTarget")
+    resolved = [resolve(t, references) for t in targets.values() if references.condition_holds(t)]
+    # ResourceId: function:<function name>:<alias>
+    return {
+        target["Properties"]["ResourceId"].split(":")[1].removeprefix("appointments-"): target
+        for target in resolved
+    }
+
+
+def test_by_default_every_api_function_starts_from_a_snapstart_snapshot(
+    template: dict[str, Any], functions: dict[str, dict[str, Any]]
+) -> None:
+    # Given the stack deployed with its parameters' defaults
+    references = _deployed_with(template)
+    for name in API_FUNCTIONS:
+        properties = functions[name]["Properties"]
+        # Then every API function publishes versions behind an alias, the API calls the alias,
+        # and each published version starts from its snapshot
+        assert properties["AutoPublishAlias"] == ALIAS
+        assert resolve(properties["SnapStart"], references) == {"ApplyOn": "PublishedVersions"}
+
+
+def test_by_default_no_function_has_provisioned_concurrency(template: dict[str, Any]) -> None:
+    # Given the stack deployed with its parameters' defaults
+    references = _deployed_with(template)
+    # Then nothing keeps execution environments provisioned
+    assert _scalable_targets(template, references) == {}
+    assert "ProvisionedConcurrencyConfig" not in str(template["Resources"])
+
+
+def test_snapstart_functions_use_nothing_snapstart_cannot_snapshot(
+    template: dict[str, Any], functions: dict[str, dict[str, Any]]
+) -> None:
+    # SnapStart supports neither Amazon EFS nor ephemeral storage above 512 MB
+    for name in API_FUNCTIONS:
+        properties = template["Globals"]["Function"] | functions[name]["Properties"]
+        assert "FileSystemConfigs" not in properties
+        assert properties.get("EphemeralStorage", {}).get("Size", 512) <= 512
+
+
+def test_with_release_concurrency_the_booking_path_is_provisioned_around_the_release(
+    template: dict[str, Any],
+) -> None:
+    # Given the stack deployed with 10 instances from 16:50 to 17:20 in Honolulu
+    references = _deployed_with(
+        template,
+        ReleaseConcurrency="10",
+        ReleaseConcurrencyFrom="16:50",
+        ReleaseConcurrencyUntil="17:20",
+        ReleaseTimeZone="Pacific/Honolulu",
+    )
+    # When the stack's scalable targets are read
+    targets = _scalable_targets(template, references)
+    # Then each function of the booking path, and only those, scales its alias to 10
+    # instances at 16:50 and back to none at 17:20, Monday to Friday, Honolulu time
+    assert set(targets) == BOOKING_PATH
+    for function, target in targets.items():
+        properties = target["Properties"]
+        assert properties["ServiceNamespace"] == "lambda"
+        assert properties["ScalableDimension"] == "lambda:function:ProvisionedConcurrency"
+        assert properties["ResourceId"] == f"function:appointments-{function}:{ALIAS}"
+        assert (properties["MinCapacity"], properties["MaxCapacity"]) == (0, "10")
+        actions = [
+            (
+                action["Schedule"],
+                action["Timezone"],
+                action["ScalableTargetAction"]["MinCapacity"],
+                action["ScalableTargetAction"]["MaxCapacity"],
+            )
+            for action in properties["ScheduledActions"]
+        ]
+        assert actions == [
+            ("cron(50 16 ? * MON-FRI *)", "Pacific/Honolulu", "10", "10"),
+            ("cron(20 17 ? * MON-FRI *)", "Pacific/Honolulu", 0, 0),
+        ]
+
+
+def test_each_scalable_target_waits_for_the_alias_it_scales(template: dict[str, Any]) -> None:
+    # Given the stack deployed with provisioned concurrency
+    references = _deployed_with(template, ReleaseConcurrency="10")
+    # Then each target is created after the alias SAM makes for its function
+    for function, target in _scalable_targets(template, references).items():
+        assert target["DependsOn"] == f"{function}Alias{ALIAS}"
+
+
+def test_with_release_concurrency_the_booking_path_publishes_versions_without_snapstart(
+    template: dict[str, Any], functions: dict[str, dict[str, Any]]
+) -> None:
+    # Given the stack deployed without, then with provisioned concurrency
+    without = _deployed_with(template)
+    with_it = _deployed_with(template, ReleaseConcurrency="10")
+    for name in API_FUNCTIONS:
+        properties = functions[name]["Properties"]
+        snapstart = resolve(properties["SnapStart"], with_it)
+        description = properties.get("VersionDescription")
+        if name in BOOKING_PATH:
+            # Then the booking path's new versions have no snapshot (Lambda provisions a
+            # version or snapshots it, not both), and the change of description makes SAM
+            # publish those versions
+            assert snapstart == {"ApplyOn": "None"}
+            assert resolve(description, with_it) != resolve(description, without)
+        else:
+            # And every other API function keeps starting from its snapshot
+            assert snapstart == {"ApplyOn": "PublishedVersions"}
+
+
 def test_notices_are_rendered_from_the_stream_with_partial_batch_failures_and_a_dlq(
     template: dict[str, Any], functions: dict[str, dict[str, Any]]
 ) -> None:

@@ -35,6 +35,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 from pynamodb.exceptions import PynamoDBException
 
+from appointments import snapshots  # noqa: F401 - every API function: the SnapStart restore hooks
 from appointments.errors import AppointmentError, Throttled
 from appointments.models import AppointmentModel
 from appointments.observability import count, count_refusal, log_unexpected, logger, metrics

@@ -13,8 +13,10 @@ import hmac
 import secrets
 
 from aws_lambda_powertools.utilities import parameters
+from aws_lambda_powertools.utilities.parameters.constants import DEFAULT_PROVIDERS
 
 from appointments.config import settings
+from appointments.snapshots import after_restore
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 PAYLOAD_LENGTH = 10
@@ -26,6 +28,14 @@ def service_secret() -> bytes:
     """The service's HMAC key, from Secrets Manager (cached for five minutes per container)."""
     value = parameters.get_secret(settings().secret_name, max_age=300)
     return value.encode() if isinstance(value, str) else bytes(value)
+
+
+@after_restore
+def forget_service_secret() -> None:
+    """A copy restored from a snapshot reads the secret anew (it may have been rotated since
+    the snapshot), with the Secrets Manager client the snapshot already holds."""
+    for provider in DEFAULT_PROVIDERS.values():
+        provider.clear_cache()
 
 
 def digest(purpose: str, *parts: str) -> str:

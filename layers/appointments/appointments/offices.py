@@ -19,6 +19,7 @@ import zipcodes
 from appointments.config import settings
 from appointments.errors import InvalidRequest, NotFound
 from appointments.models import AddressAttribute, OfficeModel
+from appointments.snapshots import after_restore
 from appointments.vocabulary import OfficeKind
 
 FIELD_OFFICE = OfficeKind.FIELD_OFFICE
@@ -163,6 +164,9 @@ class OfficeCatalogue:
 
 
 catalogue = OfficeCatalogue()
+# A copy restored from a snapshot reads the offices anew: offices loaded before the snapshot
+# are as old as the snapshot, whatever the catalogue's own clock says.
+after_restore(catalogue.invalidate)
 
 
 def _distance_miles(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
