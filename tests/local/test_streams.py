@@ -561,6 +561,8 @@ def test_the_templates_stream_event_is_played_with_its_properties() -> None:
         bisect_on_function_error=True,
         maximum_retry_attempts=5,
         on_failure_destination=QUEUE_ARN,
+        maximum_record_age_seconds=21600,
+        parallelization_factor=4,
     )
 
 
