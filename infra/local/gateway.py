@@ -9,6 +9,9 @@ compresses the functions' answers as API Gateway does. When the template has a d
 front of the Api, every request reaches the gateway through it (`front`, distribution.py).
 With the Api's `Auth: ApiKeyRequired`, a request without a key of a usage plan of the Api's
 stage (an enabled `AWS::ApiGateway::ApiKey`, in `x-api-key`) gets INVALID_API_KEY's 403.
+With the Api's `AccessLogSetting`, each request that reaches the stage gets a line in its
+`Format` (the `$context` fields, "-" for those the local gateway has no value for) in a file
+of the stack's data directory.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import base64
 import gzip
 import json
 import re
+import threading
 import time
 import uuid
 import zlib
@@ -24,6 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -113,6 +118,7 @@ class GatewayAnswer:
     # Each cookie on a Set-Cookie line of its own: joined with commas, as other headers with
     # several values are, a browser would read only the first.
     cookies: tuple[str, ...] = ()
+    response_type: str | None = None  # the gateway response's type, when the gateway answered
 
     def header(self, name: str) -> str | None:
         return next((v for k, v in self.headers.items() if k.lower() == name.lower()), None)
@@ -183,7 +189,34 @@ class GatewayResponses:
         headers = {"Content-Type": "application/json"}
         for name, value in (parameters.get("Headers") or {}).items():
             headers[str(name)] = str(value).strip("'")  # SAM's values are quoted strings
-        return GatewayAnswer(code, headers, str(body).encode())
+        return GatewayAnswer(code, headers, str(body).encode(), response_type=response_type)
+
+
+_CONTEXT_FIELD = re.compile(r"\$context\.([A-Za-z]+(?:\.[A-Za-z]+)*)")
+
+
+class AccessLog:
+    """The stage's access log: a line per request in the Api's `AccessLogSetting.Format`."""
+
+    def __init__(self, line_format: str, path: Path) -> None:
+        self.line_format = line_format
+        self.path = path
+        self._lock = threading.Lock()
+
+    def write(self, context: dict[str, object]) -> None:
+        line = _CONTEXT_FIELD.sub(
+            lambda field: str(context.get(field.group(1), "-")), self.line_format
+        )
+        with self._lock, self.path.open("a", encoding="utf-8") as log:
+            log.write(line + "\n")
+
+
+def access_log_from(api_properties: dict[str, Any], directory: Path) -> AccessLog | None:
+    setting = api_properties.get("AccessLogSetting")
+    if not setting:
+        return None
+    directory.mkdir(parents=True, exist_ok=True)
+    return AccessLog(str(setting["Format"]), directory / "api-access.log")
 
 
 def gateway_responses_from(api_properties: dict[str, Any]) -> GatewayResponses:
@@ -242,6 +275,7 @@ class LocalGateway:
         minimum_compression_size: int | None = None,
         front: Front | None = None,
         api_keys: frozenset[str] | None = None,
+        access_log: AccessLog | None = None,
         log: Callable[[str], None] = print,
     ) -> None:
         self.routes = routes
@@ -253,6 +287,7 @@ class LocalGateway:
         self.minimum_compression_size = minimum_compression_size
         self.front = front
         self.api_keys = api_keys
+        self.access_log = access_log
         self.log = log
 
     def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
@@ -372,7 +407,26 @@ class LocalGateway:
         return self.answer(request) if self.front is None else self.front(request, self.answer)
 
     def answer(self, request: BaseHTTPRequestHandler) -> GatewayAnswer:
-        """What API Gateway answers to this request."""
+        """What API Gateway answers to this request, written to the access log."""
+        received = time.time()
+        context: dict[str, object] = {
+            "requestId": str(uuid.uuid4()),
+            "requestTimeEpoch": int(received * 1000),
+            "httpMethod": request.command,
+            "protocol": request.request_version,
+        }
+        answered = self._answer(request, context)
+        if self.access_log is not None:
+            context |= {
+                "status": answered.status,
+                "responseLatency": round((time.time() - received) * 1000),
+                "responseLength": len(answered.body),
+                "error.responseType": answered.response_type or "-",
+            }
+            self.access_log.write(context)
+        return answered
+
+    def _answer(self, request: BaseHTTPRequestHandler, context: dict[str, object]) -> GatewayAnswer:
         try:
             body = _read_body(request)
         except _BadRequest as refused:
@@ -390,12 +444,17 @@ class LocalGateway:
         if not self._key_accepted(request):
             return self.responses.answer("INVALID_API_KEY")
         route, parameters = matched
+        context["resourcePath"] = route.path
         incoming = IncomingRequest(
             method, request.path, list(request.headers.items()), body, request.client_address[0]
         )
         event = self.event(incoming, route, parameters)
+        context["requestId"] = event["requestContext"]["requestId"]
+        invoked = time.monotonic()
         invocation = self.invoke(route.function, event)
+        context["integrationLatency"] = round((time.monotonic() - invoked) * 1000)
         answer = self._proxy_result(invocation)
+        context["integrationStatus"] = answer.status if answer.response_type is None else "-"
         return self._compressed(request.headers.get("Accept-Encoding"), answer)
 
     def _key_accepted(self, request: BaseHTTPRequestHandler) -> bool:

@@ -52,6 +52,7 @@ from infra.local.dynamodb_local import (
 )
 from infra.local.gateway import (
     LocalGateway,
+    access_log_from,
     api_keys_from,
     cors_from,
     gateway_responses_from,
@@ -388,6 +389,7 @@ class LocalStack:
             minimum_compression_size=None if compression is None else int(compression),
             front=None if distribution is None else distribution.answer,
             api_keys=api_keys_from(template, references, next(iter(apis))) if apis else None,
+            access_log=access_log_from(api_properties, settings.data_dir / "logs"),
             local_pages={
                 "/_local/health": lambda method, query: (
                     200,

@@ -7,14 +7,17 @@ import socket
 import threading
 import time
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from infra.local.gateway import (
+    AccessLog,
     GatewayResponses,
     LocalGateway,
+    access_log_from,
     cors_from,
     gateway_responses_from,
     routes_from,
@@ -271,3 +274,55 @@ def test_each_cookie_is_a_set_cookie_header_of_its_own(gateway_routes: Any) -> N
     # Then each cookie comes on its own line, and the client keeps both
     assert response.headers.get_list("set-cookie") == cookies
     assert dict(response.cookies) == {"a": "1", "b": "2"}
+
+
+def _template_access_log(directory: Path) -> AccessLog:
+    access_log = access_log_from(load_template()["Resources"]["Api"]["Properties"], directory)
+    assert access_log is not None
+    return access_log
+
+
+def test_each_request_to_the_stage_is_a_line_of_the_templates_access_log(
+    gateway_routes: Any, tmp_path: Path
+) -> None:
+    # Given a gateway with the template's access log, whose function answers 201
+    recorder = Recorder({"statusCode": 201, "body": json.dumps({"pin": "402913"})})
+    access_log = _template_access_log(tmp_path)
+    url, server = serve(LocalGateway(gateway_routes, recorder, access_log=access_log))
+    try:
+        # When a person books, and someone looks up an appointment by its confirmation number
+        httpx.post(f"{url}/appointments", json={"applicant": {"name": "Maria Garcia"}})
+        httpx.get(f"{url}/appointments/7K2M9QX4TR8", headers={"X-Appointment-Pin": "402913"})
+    finally:
+        server.shutdown()
+    # Then each is one JSON line with the route's template, the status and the latencies
+    lines = access_log.path.read_text(encoding="utf-8").splitlines()
+    booked, viewed = (json.loads(line) for line in lines)
+    assert (booked["method"], booked["route"], booked["status"]) == ("POST", "/appointments", 201)
+    assert viewed["route"] == "/appointments/{confirmationNumber}"
+    assert booked["latencyMs"] >= 0
+    assert booked["requestId"] == recorder.events[0][1]["requestContext"]["requestId"]
+    # And nothing the person sent or got: no name, no PIN, no confirmation number
+    for sent in ("Maria", "402913", "7K2M9QX4TR8"):
+        assert sent not in "\n".join(lines)
+
+
+def test_the_gateways_own_answers_are_logged_with_their_type(
+    gateway_routes: Any, tmp_path: Path
+) -> None:
+    # Given a gateway with the template's access log
+    access_log = _template_access_log(tmp_path)
+    url, server = serve(
+        LocalGateway(
+            gateway_routes, Recorder({}), responses=template_responses(), access_log=access_log
+        )
+    )
+    try:
+        # When a client uses a method the route does not have
+        httpx.request("PATCH", f"{url}/appointments")
+    finally:
+        server.shutdown()
+    # Then the line says the gateway answered it, and no function ran
+    (line,) = [json.loads(text) for text in access_log.path.read_text().splitlines()]
+    assert (line["status"], line["error"]) == (404, "MISSING_AUTHENTICATION_TOKEN")
+    assert (line["route"], line["integrationMs"]) == ("-", "-")
