@@ -228,8 +228,8 @@ def api_keys_from(
 ) -> frozenset[str] | None:
     """The keys the Api's methods take, when its `Auth` requires one (None: no key needed):
     the enabled API keys a usage plan of its stage holds."""
-    properties = resolve(template["Resources"][api]["Properties"], references)
-    if not (properties.get("Auth") or {}).get("ApiKeyRequired"):
+    auth = resolve(template["Resources"][api]["Properties"].get("Auth") or {}, references)
+    if not auth.get("ApiKeyRequired"):
         return None
     api_id, stage = references.ref(api), references.ref(f"{api}.Stage")
     plans = {
