@@ -82,7 +82,7 @@ def _record(name: str, response_time: float, response: Any, exception: Any, **_:
     """Every answer's route, status (0: no answer) and time, for the run's figures."""
     if _report is not None:
         status = getattr(response, "status_code", 0) if exception is None else 0
-        error = ""
+        error = "" if exception is None else type(exception).__name__
         if status >= 400:
             try:
                 error = response.json().get("error", "")

@@ -134,13 +134,14 @@ def percentile(values: list[float], share: float) -> float:
 def print_figures(answers: list[Answer], released_at: float, seats: int, wrong: list[str]) -> None:
     first, last = min(a.at for a in answers), max(a.at for a in answers)
     span = max(last - first, 1.0)
+    into = released_at - first
     by_route: dict[str, list[Answer]] = defaultdict(list)
     for answer in answers:
         by_route[answer.route].append(answer)
     print()
     print(
-        f"{USERS} people on the site at a time (arriving {SPAWN_RATE:g}/s), {SECONDS} s, "
-        f"the release {RELEASE_AFTER:g} s in; {len(answers)} requests in {span:.0f} s"
+        f"{USERS} people on the site at a time (arriving {SPAWN_RATE:g}/s), {SECONDS} s; "
+        f"the day's seats all written {into:.0f} s in; {len(answers)} requests in {span:.0f} s"
     )
     print()
     print("| route | requests | per second | p50 ms | p95 ms | edge copies | answers by status |")
