@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from locust import HttpUser, between, events, task
-from locust.exception import StopUser
+from locust.exception import RescheduleTask
 from requests.adapters import HTTPAdapter
 
 from tests.helpers import applicant, booking_body, solve
@@ -81,8 +81,8 @@ class FromAddress(HTTPAdapter):
 def _record(name: str, response_time: float, response: Any, exception: Any, **_: Any) -> None:
     """Every answer's route, status (0: no answer) and time, for the run's figures."""
     if _report is not None:
-        status = getattr(response, "status_code", 0) if exception is None else 0
-        error = "" if exception is None else type(exception).__name__
+        status = getattr(response, "status_code", 0) or 0  # 0: no answer came
+        error = type(exception).__name__ if status == 0 and exception is not None else ""
         if status >= 400:
             try:
                 error = response.json().get("error", "")
@@ -108,7 +108,7 @@ class Person(HttpUser):
         self.client.adapters["http://"].close()
         self.client.mount("http://", FromAddress(address_of(number)))
         self.client.cookies.clear()
-        self.name = f"Load Person {_letters(number)}"
+        self.person_name = f"Load Person {_letters(number)}"
         self.think()
         self.find_the_office()
         self.think()
@@ -131,7 +131,7 @@ class Person(HttpUser):
         ) as answer:
             if answer.status_code != 200:
                 answer.failure(_refusal(answer))
-                raise StopUser
+                raise RescheduleTask  # this person leaves; the next one comes
 
     def read_the_calendar(self) -> None:
         with self.client.get(
@@ -177,11 +177,11 @@ class Person(HttpUser):
         with self.client.get("/challenge", name="GET /challenge", catch_response=True) as answer:
             if answer.status_code != 200:
                 answer.failure(_refusal(answer))
-                raise StopUser
+                raise RescheduleTask  # this person leaves; the next one comes
             return solve(answer.json())
 
     def book(self, free: list[str], challenge: str) -> dict[str, Any] | None:
-        details = applicant(name=self.name, dob="1980-02-29")
+        details = applicant(name=self.person_name, dob="1980-02-29")
         for _ in range(BOOKING_TRIES):
             slot_id = random.choice(free[:5])  # one of the first free times
             body = booking_body(slot_id, service=SERVICE, applicant=details)
