@@ -35,7 +35,7 @@ bench: dynamodb-local catalogues assets system-packages
 	@PYTHONPATH=layers/appointments:. $(BIN)/python -W ignore -m tests.bench.rush_bench
 
 # One release minute on the local stack, people played by locust (tests/load): figures per
-# route, and every slot read back for overbooking. Not a test; settings LOAD_USERS (80),
+# route, and every slot read back for overbooking. Not a test; settings LOAD_USERS (50),
 # LOAD_SPAWN_RATE (10/s), LOAD_SECONDS (60), LOAD_RELEASE_AFTER (10).
 load: export POWERTOOLS_METRICS_DISABLED := true
 load: dynamodb-local catalogues assets

@@ -37,7 +37,7 @@ from tests.e2e.running import RunningStack
 from tests.helpers import REPO_ROOT
 from tests.load.slot_counts import miscounted, read_back
 
-USERS = int(os.environ.get("LOAD_USERS", "80"))
+USERS = int(os.environ.get("LOAD_USERS", "50"))
 SPAWN_RATE = float(os.environ.get("LOAD_SPAWN_RATE", "10"))
 SECONDS = int(os.environ.get("LOAD_SECONDS", "60"))
 RELEASE_AFTER = float(os.environ.get("LOAD_RELEASE_AFTER", "10"))
@@ -84,9 +84,9 @@ def release(stack: RunningStack, monday: date, *, dry_run: bool) -> dict[str, da
     }
 
 
-def run_locust(root: Path, stack: RunningStack, day: date, monday: date) -> float:
-    """Locust for SECONDS, the release RELEASE_AFTER seconds in; when the release had
-    written every slot."""
+def run_locust(root: Path, stack: RunningStack, day: date, monday: date) -> tuple[float, float]:
+    """Locust for SECONDS, the release RELEASE_AFTER seconds in; when locust started and when
+    the release had written every slot."""
     started = time.time()
     release_at = started + RELEASE_AFTER
     environment = {
@@ -119,7 +119,7 @@ def run_locust(root: Path, stack: RunningStack, day: date, monday: date) -> floa
             if locust.poll() is None:
                 locust.kill()
                 locust.wait()
-    return released
+    return started, released
 
 
 def answers_of(path: Path) -> list[Answer]:
@@ -131,17 +131,19 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-def print_figures(answers: list[Answer], released_at: float, seats: int, wrong: list[str]) -> None:
+def print_figures(
+    answers: list[Answer], started: float, released_at: float, seats: int, wrong: list[str]
+) -> None:
     first, last = min(a.at for a in answers), max(a.at for a in answers)
     span = max(last - first, 1.0)
-    into = released_at - first
+    into = released_at - started
     by_route: dict[str, list[Answer]] = defaultdict(list)
     for answer in answers:
         by_route[answer.route].append(answer)
     print()
     print(
         f"{USERS} people on the site at a time (arriving {SPAWN_RATE:g}/s), {SECONDS} s; "
-        f"the day's seats all written {into:.0f} s in; {len(answers)} requests in {span:.0f} s"
+        f"the day's seats all written {into:.0f} s in; {len(answers)} answers in {span:.0f} s"
     )
     print()
     print("| route | requests | per second | p50 ms | p95 ms | edge copies | answers by status |")
@@ -197,7 +199,7 @@ def main() -> None:
             monday = release_monday()
             day = release(stack, monday, dry_run=True)[OFFICE]
             warm_up(stack)
-            released_at = run_locust(root, stack, day, monday)
+            started, released_at = run_locust(root, stack, day, monday)
             client = dynamodb(f"http://127.0.0.1:{stack.ports['dynamodb']}")
             slots, named = read_back(
                 client,
@@ -209,7 +211,7 @@ def main() -> None:
             answers = answers_of(root / "answers.jsonl")
         finally:
             stack.stop()
-    print_figures(answers, released_at, sum(slot.capacity for slot in slots), wrong)
+    print_figures(answers, started, released_at, sum(slot.capacity for slot in slots), wrong)
     if wrong:
         raise SystemExit(1)
 
