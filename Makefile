@@ -34,6 +34,13 @@ bench: dynamodb-local catalogues assets system-packages
 	@echo
 	@PYTHONPATH=layers/appointments:. $(BIN)/python -W ignore -m tests.bench.rush_bench
 
+# One release minute on the local stack, people played by locust (tests/load): figures per
+# route, and every slot read back for overbooking. Not a test; settings LOAD_USERS (50),
+# LOAD_SPAWN_RATE (10/s), LOAD_SECONDS (60), LOAD_RELEASE_AFTER (10).
+load: export POWERTOOLS_METRICS_DISABLED := true
+load: dynamodb-local catalogues assets
+	@PYTHONPATH=layers/appointments:. $(BIN)/python -W ignore -m tests.load.release_load
+
 # The whole system on http://127.0.0.1:3000 (settings: see infra/local/stack.py). Ctrl-C stops it.
 run: install catalogues assets system-packages
 	@echo "==> Starting the local stack (Ctrl-C to stop)"
@@ -57,7 +64,7 @@ deploy: $(SAM) layers/appointments/requirements.txt notice-layer assets
 	@touch .aws-sam/deployed
 	@$(BIN)/python -m infra.tools.upload_assets
 
-.PHONY: run deploy bench install test lint assets catalogues messages system-packages browser-packages screenshots layer-build-packages test-packages test-prerequisites notice-layer typecheck template-lint openapi unit integration dynamodb-local clean
+.PHONY: run deploy bench load install test lint assets catalogues messages system-packages browser-packages screenshots layer-build-packages test-packages test-prerequisites notice-layer typecheck template-lint openapi unit integration dynamodb-local clean
 
 $(UV):
 	@echo "==> Installing uv $(UV_VERSION) into .cache/uv"

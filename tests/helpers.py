@@ -9,6 +9,7 @@ import itertools
 import json
 import re
 import sys
+import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -144,6 +145,13 @@ def function_serving(method: str, path: str) -> str:
 def _function_for(method: str, path: str) -> str:
     """The function directory API Gateway would invoke, from the template's routes."""
     return _function_dirs()[function_serving(method, path)]
+
+
+def after_the_edge_copies() -> None:
+    """Wait until every copy of the free times and days the distribution may serve was
+    fetched from the API after this call began (their cache policy's MaxTTL)."""
+    policy = load_template()["Resources"]["AvailabilityCachePolicy"]["Properties"]
+    time.sleep(policy["CachePolicyConfig"]["MaxTTL"])
 
 
 def solve(challenge: dict[str, Any]) -> str:

@@ -17,25 +17,39 @@ template's `DistributionConfig` and its response headers policy:
   does (a compressible type, 1,000 to 10,000,000 bytes, not encoded yet) for a viewer that
   accepts gzip. CachingDisabled caches nothing, and CloudFront then compresses nothing: the
   API's and the site's answers are compressed by API Gateway (`MinimumCompressionSize`).
+- a behaviour whose origin is the Api and whose cache policy is one of the template's
+  (`AWS::CloudFront::CachePolicy`) keeps the API's GET and HEAD answers as an edge location
+  does: the key is the method, the path, the query string as the policy says and whether the
+  viewer accepts gzip (the origin then gets `Accept-Encoding: gzip` or none); an answer of a
+  status CloudFront caches is kept for its `max-age` (`s-maxage` first), or the policy's
+  DefaultTTL without one, held between MinTTL and MaxTTL (`no-store`, `no-cache` and
+  `private` give MinTTL); concurrent requests for a key that is not held wait for the one
+  that asks the origin (CloudFront's request collapsing); every answer says `X-Cache: Hit
+  from cloudfront` or `Miss from cloudfront`. Errors are not kept (CloudFront keeps some for
+  its error caching minimum TTL, 10 s unless CustomErrorResponses say otherwise), and one
+  cache stands for every edge location.
 
 - its web ACL (WebACLId) is played by web_acl.py: the rate-based rules per client IP and the
   rules on their labels, with the ACL's custom responses.
 
 A property it does not play stops the start with its name. TLS (certificate, redirect to
-HTTPS), the names (`Aliases`) and the edge cache have no local counterpart and are ignored.
+HTTPS) and the names (`Aliases`) have no local counterpart and are ignored, and so is the
+cache of CloudFront's managed policies (the assets are read from disk each time).
 """
 
 from __future__ import annotations
 
 import gzip
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, replace
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 from infra.local.gateway import GatewayAnswer, Origin, accepted_codings, discard_body
 from infra.local.template import References, resolve, resources_of_type
@@ -59,6 +73,14 @@ COMPRESSIBLE = frozenset(
     }
 )
 COMPRESSIBLE_SIZE = range(1_000, 10_000_001)
+# The statuses CloudFront caches for a cache behaviour's TTLs (errors have their own).
+CACHED_STATUSES = frozenset({200, 203, 300, 301, 410})
+KEPT_AT_MOST = 10_000  # answers held before the expired ones are forgotten
+_CACHE_POLICY_KEYS = {"Name", "Comment", "MinTTL", "DefaultTTL", "MaxTTL"}
+_CACHE_KEY_KEYS = {
+    *("EnableAcceptEncodingGzip", "EnableAcceptEncodingBrotli"),
+    *("HeadersConfig", "CookiesConfig", "QueryStringsConfig"),
+}
 METHOD_REFUSED = GatewayAnswer(
     HTTPStatus.FORBIDDEN,
     {"Content-Type": "text/plain"},
@@ -71,7 +93,7 @@ NO_SUCH_KEY = GatewayAnswer(
     b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>NoSuchKey</Code>'
     b"<Message>The specified key does not exist.</Message></Error>",
 )
-# Read only to be ignored: TLS, names, HTTP versions, the edge cache.
+# Read only to be ignored: TLS, names, HTTP versions.
 _IGNORED = {"Enabled", "Comment", "HttpVersion", "IPV6Enabled", "Aliases", "ViewerCertificate"}
 _BEHAVIOUR_KEYS = {
     "PathPattern",
@@ -129,6 +151,93 @@ class BucketOrigin:
 
 
 @dataclass(frozen=True)
+class CachePolicy:
+    """A template's cache policy: how long answers are kept, and what tells them apart."""
+
+    min_ttl: float
+    default_ttl: float
+    max_ttl: float
+    gzip: bool  # Accept-Encoding (gzip or not) in the key
+    query_strings: str  # all, none, whitelist, allExcept
+    named: frozenset[str] = frozenset()  # the query strings the whitelist or allExcept name
+
+    def key_query(self, query: str) -> str:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        if self.query_strings == "all":
+            return query
+        if self.query_strings == "whitelist":
+            return urlencode([(name, value) for name, value in pairs if name in self.named])
+        if self.query_strings == "allExcept":
+            return urlencode([(name, value) for name, value in pairs if name not in self.named])
+        return ""
+
+    def ttl(self, cache_control: str | None) -> float:
+        directives = {
+            name.strip().lower(): value.strip()
+            for part in (cache_control or "").split(",")
+            if part.strip()
+            for name, _, value in [part.partition("=")]
+        }
+        if {"no-store", "no-cache", "private"} & directives.keys():
+            return self.min_ttl
+        for name in ("s-maxage", "max-age"):
+            if directives.get(name, "").isdigit():
+                return min(max(float(directives[name]), self.min_ttl), self.max_ttl)
+        return min(max(self.default_ttl, self.min_ttl), self.max_ttl)
+
+
+@dataclass
+class EdgeCache:
+    """The answers a behaviour keeps, and one lock per key being fetched."""
+
+    policy: CachePolicy
+    kept: dict[tuple[str, ...], tuple[float, GatewayAnswer]] = field(default_factory=dict)
+    fetching: dict[tuple[str, ...], threading.Lock] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def answer(
+        self, request: BaseHTTPRequestHandler, fetch: Callable[[], GatewayAnswer]
+    ) -> GatewayAnswer:
+        parts = urlsplit(request.path)
+        gzip_accepted = self.policy.gzip and "gzip" in accepted_codings(
+            request.headers.get("Accept-Encoding")
+        )
+        key = (request.command, parts.path, self.policy.key_query(parts.query), str(gzip_accepted))
+        del request.headers["Accept-Encoding"]
+        if gzip_accepted:
+            request.headers["Accept-Encoding"] = "gzip"
+        with self.lock:
+            fetching = self.fetching.setdefault(key, threading.Lock())
+        with fetching:  # one request per key asks the origin; the others wait for its answer
+            held = self._held(key)
+            if held is not None:
+                return _with_header(held, "X-Cache", "Hit from cloudfront")
+            answer = fetch()
+            if answer.status in CACHED_STATUSES:
+                ttl = self.policy.ttl(answer.header("Cache-Control"))
+                with self.lock:
+                    self.kept[key] = (time.monotonic() + ttl, answer)
+                    if len(self.kept) > KEPT_AT_MOST:  # forget what has expired
+                        now = time.monotonic()
+                        for stale in [k for k, (until, _) in self.kept.items() if until <= now]:
+                            del self.kept[stale]
+                            self.fetching.pop(stale, None)
+        return _with_header(answer, "X-Cache", "Miss from cloudfront")
+
+    def _held(self, key: tuple[str, ...]) -> GatewayAnswer | None:
+        with self.lock:
+            expires, answer = self.kept.get(key, (0.0, None))
+            if answer is not None and time.monotonic() < expires:
+                return answer
+            self.kept.pop(key, None)
+            return None
+
+
+def _with_header(answer: GatewayAnswer, name: str, value: str) -> GatewayAnswer:
+    return replace(answer, headers={**answer.headers, name: value})
+
+
+@dataclass(frozen=True)
 class Behaviour:
     path_pattern: str
     pattern: re.Pattern[str]
@@ -136,6 +245,8 @@ class Behaviour:
     methods: frozenset[str]
     compress: bool
     headers: tuple[tuple[str, str, bool], ...]  # name, value, override
+    cache: EdgeCache | None = None  # the API's answers kept at the edge
+    cached_methods: frozenset[str] = frozenset({"GET", "HEAD"})
 
 
 class LocalDistribution:
@@ -171,7 +282,10 @@ class LocalDistribution:
             answer = behaviour.origin.get(path)
         else:
             behaviour.origin.request_headers(request)
-            answer = origin(request)
+            if behaviour.cache is not None and request.command in behaviour.cached_methods:
+                answer = behaviour.cache.answer(request, lambda: origin(request))
+            else:
+                answer = origin(request)
         return _to_viewer(behaviour, request.headers.get("Accept-Encoding"), answer)
 
 
@@ -298,6 +412,12 @@ def distribution_from(
             template, "AWS::CloudFront::ResponseHeadersPolicy"
         ).items()
     }
+    cache_policies = {
+        references.ref(logical_id): _cache_policy(resolve(policy["Properties"], references))
+        for logical_id, policy in resources_of_type(
+            template, "AWS::CloudFront::CachePolicy"
+        ).items()
+    }
     behaviours = []
     for properties in [*config.get("CacheBehaviors", []), config["DefaultCacheBehavior"]]:
         where = f"behaviour {properties.get('PathPattern', 'default')}"
@@ -305,8 +425,11 @@ def distribution_from(
         origin = origins[properties["TargetOriginId"]]
         cache_policy = properties.get("CachePolicyId")
         request_policy = properties.get("OriginRequestPolicyId")
-        if cache_policy not in CACHES_COMPRESSED:
+        if cache_policy not in CACHES_COMPRESSED and cache_policy not in cache_policies:
             raise ValueError(f"{where}: cache policy {cache_policy} not played locally")
+        kept = cache_policies.get(cache_policy)
+        if kept is not None and not isinstance(origin, ApiOrigin):
+            raise ValueError(f"{where}: a cache policy of the template is played for the Api only")
         if isinstance(origin, ApiOrigin) and request_policy != ALL_VIEWER_EXCEPT_HOST_HEADER:
             raise ValueError(f"{where}: origin request policy {request_policy} not played locally")
         headers_policy = properties.get("ResponseHeadersPolicyId")
@@ -318,13 +441,46 @@ def distribution_from(
                 pattern=_path_pattern(properties.get("PathPattern")),
                 origin=origin,
                 methods=frozenset(properties.get("AllowedMethods", ["GET", "HEAD"])),
-                compress=bool(properties.get("Compress")) and CACHES_COMPRESSED[cache_policy],
+                compress=bool(properties.get("Compress"))
+                and (kept.gzip if kept is not None else CACHES_COMPRESSED[cache_policy]),
                 headers=()
                 if headers_policy is None
                 else _security_headers(policies[headers_policy]),
+                cache=None if kept is None else EdgeCache(kept),
+                cached_methods=frozenset(properties.get("CachedMethods", ["GET", "HEAD"])),
             )
         )
     return LocalDistribution(behaviours, _web_acl(template, references, config))
+
+
+def _cache_policy(properties: Mapping[str, Any]) -> CachePolicy:
+    """A CachePolicyConfig, as far as it is played: TTLs, gzip and query strings in the key;
+    headers and cookies in the key are not."""
+    config = properties["CachePolicyConfig"]
+    _refuse_unplayed(
+        "CachePolicyConfig",
+        config,
+        {*_CACHE_POLICY_KEYS, "ParametersInCacheKeyAndForwardedToOrigin"},
+    )
+    parameters = config["ParametersInCacheKeyAndForwardedToOrigin"]
+    _refuse_unplayed("ParametersInCacheKeyAndForwardedToOrigin", parameters, _CACHE_KEY_KEYS)
+    if parameters.get("EnableAcceptEncodingBrotli"):
+        raise ValueError("EnableAcceptEncodingBrotli: not played locally")
+    for config_key, behaviour_key in (
+        ("HeadersConfig", "HeaderBehavior"),
+        ("CookiesConfig", "CookieBehavior"),
+    ):
+        if parameters[config_key][behaviour_key] != "none":
+            raise ValueError(f"{config_key}: only {behaviour_key} none is played locally")
+    query_strings = parameters["QueryStringsConfig"]
+    return CachePolicy(
+        min_ttl=float(config.get("MinTTL", 0)),
+        default_ttl=float(config.get("DefaultTTL", 86400)),
+        max_ttl=float(config.get("MaxTTL", 31536000)),
+        gzip=bool(parameters.get("EnableAcceptEncodingGzip")),
+        query_strings=query_strings["QueryStringBehavior"],
+        named=frozenset(query_strings.get("QueryStrings", [])),
+    )
 
 
 def _web_acl(

@@ -26,7 +26,13 @@ from tests.e2e.running import (
     RunningStack,
     started_stack,
 )
-from tests.helpers import applicant, booking_body, next_business_day, solved_over
+from tests.helpers import (
+    after_the_edge_copies,
+    applicant,
+    booking_body,
+    next_business_day,
+    solved_over,
+)
 
 
 @pytest.fixture(scope="module")
@@ -184,6 +190,7 @@ def test_64_clients_booking_at_once_all_get_a_json_answer_and_no_seat_twice(
     refused = [(status, body["error"]) for status, body in outcomes if status != 201]
     assert [r for r in refused if r[1] not in DOCUMENTED_REFUSALS.get(r[0], set())] == []
     assert 1 <= len(booked) <= slot["available"]
+    after_the_edge_copies()
     after = api.get("/offices/new-york/slots", params={"date": day, "service": "adit-stamp"})
     left = {s["slotId"]: s["available"] for s in after.json()["slots"]}
     assert left.get(slot["slotId"], 0) == slot["available"] - len(booked)
@@ -258,6 +265,7 @@ def test_a_network_over_the_booking_limit_gets_429_and_books_nothing(
     assert refused.status_code == 429
     assert refused.headers["Retry-After"] == "300"
     assert refused.json()["error"] == "rate_limited"
+    after_the_edge_copies()
     after = trusted.get("/offices/new-york/slots", params=listing).json()["slots"]
     assert next(s for s in after if s["slotId"] == slot["slotId"])["available"] == slot["available"]
     # And a request from another network is served

@@ -6,7 +6,9 @@ import copy
 import http.client
 import json
 import threading
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -311,4 +313,108 @@ def test_a_distribution_property_not_played_stops_the_start(
     (config if where == "DistributionConfig" else config[where]).update(added)
     # When it is read, Then the property is named
     with pytest.raises(ValueError, match=next(iter(added))):
+        distribution_from(template, local_references(template), Path())
+
+
+SLOTS = "/offices/new-york/slots?date=2027-01-26&service=adit-stamp"
+
+
+def test_the_free_times_are_kept_at_the_edge_for_the_cache_policys_second(
+    site: str, recorder: Recorder
+) -> None:
+    # Given the free times read once through the distribution
+    first = httpx.get(f"{site}{SLOTS}")
+    # When they are read again at once, and then for another service
+    again = httpx.get(f"{site}{SLOTS}")
+    other = httpx.get(f"{site}{SLOTS.replace('adit-stamp', 'other')}")
+    # Then the second read is the edge's copy, and the other query string asks the API
+    assert (first.headers["X-Cache"], again.headers["X-Cache"]) == (
+        "Miss from cloudfront",
+        "Hit from cloudfront",
+    )
+    assert again.json() == first.json()
+    assert other.headers["X-Cache"] == "Miss from cloudfront"
+    assert [event["queryStringParameters"]["service"] for event in recorder.events] == [
+        "adit-stamp",
+        "other",
+    ]
+    assert again.headers["Strict-Transport-Security"]  # the policy's headers on a copy too
+
+
+def test_the_edge_asks_the_api_again_once_the_copy_is_a_second_old(
+    site: str, recorder: Recorder
+) -> None:
+    httpx.get(f"{site}/offices/new-york/days?service=adit-stamp")
+    time.sleep(1.1)  # the policy's DefaultTTL: the API sends no Cache-Control
+    later = httpx.get(f"{site}/offices/new-york/days?service=adit-stamp")
+    assert later.headers["X-Cache"] == "Miss from cloudfront"
+    assert len(recorder.events) == 2
+
+
+def test_readers_arriving_together_make_one_request_to_the_api(assets: Path) -> None:
+    # Given an API that takes a moment to answer the free times
+    class SlowRecorder(Recorder):
+        def __call__(self, function: str, event: dict[str, Any]) -> Invocation:
+            time.sleep(0.3)
+            return super().__call__(function, event)
+
+    slow = SlowRecorder({"statusCode": 200, "headers": {}, "body": json.dumps({"slots": []})})
+    with serve(slow, assets) as url, ThreadPoolExecutor(8) as pool:
+        # When eight people read them at the same moment
+        answers = list(pool.map(lambda _: httpx.get(f"{url}{SLOTS}"), range(8)))
+    # Then one request reached the API and everyone got its answer
+    assert len(slow.events) == 1
+    assert sorted(answer.headers["X-Cache"] for answer in answers) == [
+        "Hit from cloudfront"
+    ] * 7 + ["Miss from cloudfront"]
+
+
+@pytest.mark.parametrize(
+    ("status", "path"),
+    [
+        (503, SLOTS),  # an error: not kept for the behaviour's TTL
+        (200, "/offices?zip=10007"),  # the default behaviour: CachingDisabled
+    ],
+)
+def test_errors_and_other_routes_always_reach_the_api(assets: Path, status: int, path: str) -> None:
+    answering = Recorder({"statusCode": status, "headers": {}, "body": json.dumps({})})
+    with serve(answering, assets) as url:
+        answers = [httpx.get(f"{url}{path}") for _ in range(2)]
+    assert len(answering.events) == 2
+    assert [answer.status_code for answer in answers] == [status, status]
+
+
+def test_other_methods_on_the_free_times_reach_the_api_uncached(site: str) -> None:
+    answers = [httpx.post(f"{site}/offices/new-york/slots", json={}) for _ in range(2)]
+    # the API's own 404 for a method it does not have, not CloudFront's 403
+    assert [answer.json()["error"] for answer in answers] == ["not_found", "not_found"]
+    assert all("X-Cache" not in answer.headers for answer in answers)
+
+
+def test_a_gzip_reader_and_another_get_copies_of_their_own(assets: Path) -> None:
+    # Given free times large enough for API Gateway to compress
+    body = json.dumps({"slots": ["x" * 40] * 200})
+    recorder = Recorder(
+        {"statusCode": 200, "headers": {"Content-Type": "application/json"}, "body": body}
+    )
+    with serve(recorder, assets) as url:
+        plain = httpx.get(f"{url}{SLOTS}", headers={"Accept-Encoding": "identity"})
+        zipped = httpx.get(f"{url}{SLOTS}", headers={"Accept-Encoding": "gzip, br"})
+        plain_again = httpx.get(f"{url}{SLOTS}", headers={"Accept-Encoding": "identity"})
+    assert "Content-Encoding" not in plain.headers
+    assert zipped.headers["Content-Encoding"] == "gzip"
+    assert plain_again.headers["X-Cache"] == "Hit from cloudfront"
+    assert "Content-Encoding" not in plain_again.headers
+    assert zipped.json() == plain.json() == json.loads(body)
+    assert len(recorder.events) == 2
+
+
+def test_a_cache_policy_property_not_played_stops_the_start() -> None:
+    template = copy.deepcopy(TEMPLATE)
+    policy = template["Resources"]["AvailabilityCachePolicy"]["Properties"]["CachePolicyConfig"]
+    policy["ParametersInCacheKeyAndForwardedToOrigin"]["HeadersConfig"] = {
+        "HeaderBehavior": "whitelist",
+        "Headers": ["Accept-Language"],
+    }
+    with pytest.raises(ValueError, match="HeadersConfig"):
         distribution_from(template, local_references(template), Path())

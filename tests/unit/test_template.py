@@ -653,8 +653,49 @@ def test_the_distribution_reads_the_bucket_signed_and_the_api_over_tls_1_2(
     }
 
 
+def test_only_the_free_times_and_days_are_kept_at_the_edge_and_for_seconds(
+    template: dict[str, Any], functions: dict[str, dict[str, Any]]
+) -> None:
+    # Every route under a behaviour that caches the API's answers (a cache policy of the
+    # template's) is a GET that lists free times or days: nothing with a PIN, a challenge or
+    # a person's details is kept at the edge, and what is kept is kept for seconds.
+    policies = template["Resources"]
+    cached = [
+        behaviour
+        for behaviour in _behaviours(template)
+        if behaviour["TargetOriginId"] == "Api" and "Ref" in behaviour["CachePolicyId"]
+    ]
+    routes = [
+        (event["Properties"]["Method"].upper(), event["Properties"]["Path"], logical_id)
+        for logical_id, function in functions.items()
+        for event in function["Properties"].get("Events", {}).values()
+        if event["Type"] == "Api"
+    ]
+    under_cache = set()
+    for behaviour in cached:
+        pattern = re.escape(behaviour["PathPattern"]).replace(r"\*", ".*")
+        config = policies[behaviour["CachePolicyId"]["Ref"]]["Properties"]["CachePolicyConfig"]
+        assert config["MaxTTL"] <= 2
+        key = config["ParametersInCacheKeyAndForwardedToOrigin"]
+        assert key["HeadersConfig"] == {"HeaderBehavior": "none"}
+        assert key["CookiesConfig"] == {"CookieBehavior": "none"}
+        assert key["QueryStringsConfig"] == {"QueryStringBehavior": "all"}
+        assert behaviour["CachedMethods"] == ["GET", "HEAD"]
+        for method, path, logical_id in routes:
+            if re.fullmatch(pattern, re.sub(r"\{[^}]+\}", "x", path)):
+                under_cache.add((method, path, logical_id))
+    assert under_cache == {
+        ("GET", "/offices/{officeId}/slots", "ListSlotsFunction"),
+        ("GET", "/offices/{officeId}/days", "ListDaysFunction"),
+    }
+
+
 def test_the_assets_behaviour_serves_what_make_deploy_uploads(template: dict[str, Any]) -> None:
-    (assets,) = _distribution_config(template)["CacheBehaviors"]
+    (assets,) = [
+        behaviour
+        for behaviour in _distribution_config(template)["CacheBehaviors"]
+        if behaviour["TargetOriginId"] == "Assets"
+    ]
     assert assets["PathPattern"] == "/" + upload_assets.KEY_PREFIX + "*"
     assert assets["AllowedMethods"] == ["GET", "HEAD"]
     outputs = template["Outputs"]

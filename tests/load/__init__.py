@@ -1,0 +1,1 @@
+"""`make load`: people at the release minute, played by locust against the local stack."""
