@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from appointments import notice_files
 from appointments.models import AppointmentModel
 from tests.helpers import (
     ask_for_the_lost_notice,
@@ -168,3 +169,11 @@ def test_no_address_no_mail() -> None:
     deliver(stream_record("INSERT", appointment))
     assert sent_mail() == []
     assert len(stored_keys(appointment.confirmation_number)) == 2
+
+
+def test_mail_throttled_by_ses_is_sent_again_at_a_pace_the_account_allows() -> None:
+    # The renderer's instances share the account's SES rate: their client retries a throttled
+    # send, slowing itself down (botocore's adaptive mode), beyond the default 5 attempts
+    retries = notice_files._ses().meta.config.retries  # noqa: SLF001
+    assert retries["mode"] == "adaptive"
+    assert retries["total_max_attempts"] > 5

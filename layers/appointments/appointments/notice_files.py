@@ -172,9 +172,15 @@ def download_url_for_link(token: str, now: datetime) -> str:
     return download_url(current.pdf_key)
 
 
+# At the release minute the renderer's instances together can send faster than the account's
+# SES rate: a throttled send waits and goes again, each client slowing itself down (adaptive
+# retries), rather than failing its record towards the failures queue.
+SES_RETRIES = {"mode": "adaptive", "max_attempts": 10}
+
+
 @cache
 def _ses() -> Any:
-    return boto3.client("ses")
+    return boto3.client("ses", config=Config(retries=SES_RETRIES))
 
 
 def mail_notice(
