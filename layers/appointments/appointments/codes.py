@@ -12,8 +12,6 @@ import hashlib
 import hmac
 import secrets
 
-from aws_lambda_powertools.utilities import parameters
-
 from appointments.config import settings
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -24,6 +22,9 @@ _TYPO_FIXES = str.maketrans({"I": "1", "L": "1", "O": "0"})
 
 def service_secret() -> bytes:
     """The service's HMAC key, from Secrets Manager (cached for five minutes per container)."""
+    # Powertools' parameters bring boto3 along: imported by the functions that read the secret.
+    from aws_lambda_powertools.utilities import parameters  # noqa: PLC0415
+
     value = parameters.get_secret(settings().secret_name, max_age=300)
     return value.encode() if isinstance(value, str) else bytes(value)
 
