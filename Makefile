@@ -186,12 +186,11 @@ clean:
 
 # The layers' requirements for `sam build`, exported from the lock file (a test checks they
 # match): the domain layer's from the project's dependencies, the PDF layer's from the
-# `rendering` group, less the packages the domain layer (which every function carries) holds.
+# `rendering` group. Each pins everything it needs: the few packages both need (cffi) would
+# otherwise come unpinned with the PDF layer, as its packages' dependencies.
 LAYER_EXPORT := $(UV) export --frozen --no-emit-project --no-hashes --no-header -q
 layers/appointments/requirements.txt: uv.lock | $(UV)
 	@$(LAYER_EXPORT) --no-default-groups -o $@
 
-layers/pdf-rendering/requirements.txt: uv.lock layers/appointments/requirements.txt | $(UV)
-	@$(LAYER_EXPORT) --only-group rendering --no-annotate \
-	  | awk -F'==' 'NR == FNR { held[$$1]; next } !($$1 in held)' \
-	    <($(LAYER_EXPORT) --no-default-groups --no-annotate) - > $@
+layers/pdf-rendering/requirements.txt: uv.lock | $(UV)
+	@$(LAYER_EXPORT) --only-group rendering -o $@
