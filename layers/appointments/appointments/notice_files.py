@@ -86,7 +86,8 @@ def notice_file_for(appointment: AppointmentModel) -> NoticeFile:
 
 
 def _notice_input(appointment: AppointmentModel) -> NoticeInput:
-    from appointments.notices import NoticeInput  # noqa: PLC0415 - Jinja2, Babel, segno: for drawing only
+    # The notice templates load Jinja2, Babel and segno: only drawing or mailing needs them.
+    from appointments.notices import NoticeInput  # noqa: PLC0415
 
     return NoticeInput(
         confirmation_number=appointment.confirmation_number,
@@ -102,7 +103,7 @@ def _notice_input(appointment: AppointmentModel) -> NoticeInput:
 def render_notice(appointment: AppointmentModel) -> NoticeFile:
     """Render and store the notice of this version of the appointment, then point the
     appointment at it unless a newer notice is already there."""
-    from appointments.notices import render_html, render_pdf  # noqa: PLC0415 - Jinja2, Babel, segno: for drawing only
+    from appointments.notices import render_html, render_pdf  # noqa: PLC0415 - as _notice_input
 
     notice = notice_file_for(appointment)
     html = render_html(_notice_input(appointment), catalogue.get(appointment.office_id))
@@ -196,6 +197,8 @@ def mail_notice(
     The mail is marked as sent only after SES accepted it: a failure or a timeout anywhere
     before the mark leaves the mail to the retry of the stream record, so it may go out twice
     but is never lost."""
+    from appointments.notices import render_mail  # noqa: PLC0415 - as _notice_input
+
     if not appointment.email:
         return False
     requested = appointment.notice_requested_at
@@ -220,8 +223,6 @@ def mail_notice(
     link = f"{public_site_url()}/notices/" + make_token(
         appointment.confirmation_number, notice.version, now, valid_for
     )
-    from appointments.notices import render_mail  # noqa: PLC0415 - Jinja2, Babel, segno: for drawing only
-
     mail = render_mail(
         _notice_input(appointment),
         catalogue.get(appointment.office_id),
