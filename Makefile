@@ -8,6 +8,8 @@ UV_VERSION := 0.13.8
 UV := .cache/uv/bin/uv
 VENV := .venv
 BIN := $(VENV)/bin
+# Each Python layer's requirements file, from uv.lock (made at the end of this file).
+LAYER_REQUIREMENTS := layers/appointments/requirements.txt layers/pdf-rendering/requirements.txt
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 # Python caches the bytecode of what it imports (in __pycache__, ignored by git and by sam
@@ -15,13 +17,16 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 # per function, and each would compile its imports again.
 unexport PYTHONDONTWRITEBYTECODE
 
-# Handler cost next to the bare DynamoDB request, import times, the release's requests per
+# Each function's import next to `import boto3` and its size for Lambda, handler cost next to
+# the bare DynamoDB request, the release's requests per
 # slot, notice rendering, and contended bookings through the local stack's gateway next to the
 # raw DynamoDB Local rate, the site's pages next to their JSON twins with the weight of the
 # first visit, and a release rush of people and scripts with the defences off and on (prints
 # tables; the handlers' metric lines are switched off).
 bench: export POWERTOOLS_METRICS_DISABLED := true
-bench: dynamodb-local catalogues assets system-packages
+bench: dynamodb-local catalogues assets system-packages $(LAYER_REQUIREMENTS)
+	@PYTHONPATH=layers/appointments:. $(BIN)/python -W ignore -m tests.bench.cold_start_bench
+	@echo
 	@PYTHONPATH=layers/appointments:. $(BIN)/python -W ignore -m tests.bench.api_bench
 	@echo
 	@PYTHONPATH=layers/appointments:. $(BIN)/python -W ignore -m tests.bench.release_bench
@@ -58,7 +63,7 @@ $(SAM):
 # Build and deploy to the AWS account of your credentials; guided the first time from this
 # checkout (the answers are saved in samconfig.toml). Then the site's assets go to the stack's
 # assets bucket, and CloudFront drops its copies of the old ones (infra/tools/upload_assets.py).
-deploy: $(SAM) layers/appointments/requirements.txt notice-layer assets
+deploy: $(SAM) $(LAYER_REQUIREMENTS) notice-layer assets
 	@PATH="$(PYTHON312_BIN):$$PATH" $(SAM) build
 	@$(SAM) deploy $(if $(wildcard .aws-sam/deployed),,--guided)
 	@touch .aws-sam/deployed
@@ -186,6 +191,13 @@ screenshots: dynamodb-local catalogues assets browser-packages
 clean:
 	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache layers/notice-rendering/build
 
-# The layer's requirements for `sam build`, exported from the lock file (a test checks they match).
+# The layers' requirements for `sam build`, exported from the lock file (a test checks they
+# match): the domain layer's from the project's dependencies, the PDF layer's from the
+# `rendering` group. Each pins everything it needs: the few packages both need (cffi) would
+# otherwise come unpinned with the PDF layer, as its packages' dependencies.
+LAYER_EXPORT := $(UV) export --frozen --no-emit-project --no-hashes --no-header -q
 layers/appointments/requirements.txt: uv.lock | $(UV)
-	@$(UV) export --frozen --no-dev --no-emit-project --no-hashes --no-header -q -o $@
+	@$(LAYER_EXPORT) --no-default-groups -o $@
+
+layers/pdf-rendering/requirements.txt: uv.lock | $(UV)
+	@$(LAYER_EXPORT) --only-group rendering -o $@

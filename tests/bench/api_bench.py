@@ -2,8 +2,7 @@
 
 Runs against DynamoDB Local (secrets from moto's server) on this machine. Absolute times vary
 with the machine; the ratio of a handler to its bare DynamoDB call, measured in the same run,
-is the figure to compare between runs. Also measures each function's import time (the part of
-a Lambda cold start that the code controls).
+is the figure to compare between runs. (Import times and sizes: cold_start_bench.py.)
 """
 
 from __future__ import annotations
@@ -14,8 +13,6 @@ import ipaddress
 import logging
 import os
 import statistics
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -63,27 +60,6 @@ def summary(samples: list[float]) -> tuple[float, float]:
     return statistics.median(ordered), ordered[int(len(ordered) * 0.95) - 1]
 
 
-def import_time_ms(function: str) -> float:
-    """Median wall time of importing a function's module in a fresh interpreter."""
-    code = (
-        "import sys, time; sys.path[:0] = ['layers/appointments', 'functions/" + function + "'];"
-        "t = time.perf_counter(); import app; print((time.perf_counter() - t) * 1000)"
-    )
-    runs = [
-        float(
-            subprocess.run(
-                [sys.executable, "-c", code],
-                cwd=REPO_ROOT,
-                capture_output=True,
-                text=True,
-                check=True,
-            ).stdout
-        )
-        for _ in range(3)
-    ]
-    return statistics.median(runs)
-
-
 @contextmanager
 def seeded_dynamodb_local() -> Iterator[tuple[DynamoDBLocal, dict[str, Office]]]:
     """DynamoDB Local with the template's tables and the sample offices, and moto's server for
@@ -114,11 +90,6 @@ def main() -> None:
         with contextlib.redirect_stdout(io.StringIO()):
             rows = measure(engine.endpoint_url, day.isoformat())
     print_table(rows)
-    print()
-    print("| function | import time, ms (median of 3 fresh interpreters) |")
-    print("|---|---:|")
-    for function in sorted(p.name for p in (REPO_ROOT / "functions").iterdir()):
-        print(f"| {function} | {import_time_ms(function):.0f} |")
 
 
 def guard_put(guard: str, start: str) -> Any:

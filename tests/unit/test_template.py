@@ -323,12 +323,43 @@ def test_functions_run_on_python_3_12(
     assert runtimes == dict.fromkeys(functions, RUNTIME)
 
 
-def test_layer_is_built_for_python_3_12(template: dict[str, Any]) -> None:
+def test_python_layers_are_built_for_python_3_12_on_the_functions_architecture(
+    template: dict[str, Any],
+) -> None:
+    # Given the template's layers
     layers = resources_of_type(template, "AWS::Serverless::LayerVersion")
-    assert set(layers) == {"DomainLayer", "NoticeRenderingLayer", "SiteTemplatesLayer"}
-    layer = layers["DomainLayer"]
-    assert layer.get("Metadata", {}).get("BuildMethod") == RUNTIME
-    assert RUNTIME in layer["Properties"].get("CompatibleRuntimes", [])
+    assert set(layers) == {
+        "DomainLayer",
+        "PdfRenderingLayer",
+        "NoticeRenderingLayer",
+        "SiteTemplatesLayer",
+    }
+    # When the Python ones are read
+    python_layers = {name: layers[name] for name in ("DomainLayer", "PdfRenderingLayer")}
+    # Then sam build makes each for the functions' runtime and architecture
+    (architecture,) = template["Globals"]["Function"]["Architectures"]
+    for layer in python_layers.values():
+        assert layer["Metadata"] == {"BuildMethod": RUNTIME, "BuildArchitecture": architecture}
+        assert layer["Properties"]["CompatibleRuntimes"] == [RUNTIME]
+        assert layer["Properties"]["CompatibleArchitectures"] == [architecture]
+
+
+def test_only_the_notice_renderer_carries_the_pdf_layer(
+    template: dict[str, Any], functions: dict[str, dict[str, Any]]
+) -> None:
+    # Given the functions and the layers of the Globals
+    global_layers = template["Globals"]["Function"]["Layers"]
+    # When the functions that carry the PDF layer are listed
+    with_pdf_layer = {
+        name
+        for name, function in functions.items()
+        if {"Ref": "PdfRenderingLayer"}
+        in [*global_layers, *function["Properties"].get("Layers", [])]
+    }
+    # Then it is the renderer alone, and sam build installs what make exports for it
+    assert with_pdf_layer == {"RenderNoticesFunction"}
+    content = template["Resources"]["PdfRenderingLayer"]["Properties"]["ContentUri"]
+    assert (REPO_ROOT / content / "requirements.txt").is_file()
 
 
 def test_only_site_functions_carry_the_site_templates_and_read_them_where_lambda_mounts_it(
@@ -354,7 +385,10 @@ def test_only_the_notice_renderer_carries_the_notice_rendering_layer(
     assert with_notice_layer == {"RenderNoticesFunction"}
     # and it finds fontconfig's configuration and the templates where Lambda mounts the layer
     specs = {spec.logical_id: spec for spec in function_specs(template, REPO_ROOT)}
-    assert specs["RenderNoticesFunction"].layer_dirs == (REPO_ROOT / "layers" / "appointments",)
+    assert specs["RenderNoticesFunction"].layer_dirs == (
+        REPO_ROOT / "layers" / "appointments",
+        REPO_ROOT / "layers" / "pdf-rendering",
+    )
     environment = specs["RenderNoticesFunction"].environment
     assert environment["FONTCONFIG_FILE"] == str(notice_layer.FONTCONFIG_FILE)
     assert environment["NOTICE_TEMPLATES_DIR"] == str(notice_layer.TEMPLATES_DIR)

@@ -23,8 +23,6 @@ from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
-import phonenumbers
-
 from appointments.codes import digest
 from appointments.errors import InvalidRequest
 
@@ -112,6 +110,8 @@ def email_key(address: str) -> str:
 
 def normalise_phone(raw: str) -> str:
     """E.164 form of a phone number; numbers without a country code are read as US numbers."""
+    import phonenumbers  # noqa: PLC0415 - its metadata takes long to load; phones only need it
+
     try:
         parsed = phonenumbers.parse(raw, "US")
     except phonenumbers.NumberParseException as error:
@@ -123,6 +123,8 @@ def normalise_phone(raw: str) -> str:
 
 def phone_text(phone_e164: str) -> str:
     """A stored phone number as people write it ("+1 202-555-0143")."""
+    import phonenumbers  # noqa: PLC0415 - its metadata takes long to load; phones only need it
+
     try:
         parsed = phonenumbers.parse(phone_e164)
     except phonenumbers.NumberParseException:

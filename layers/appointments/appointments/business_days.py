@@ -11,8 +11,6 @@ from __future__ import annotations
 from datetime import date
 from functools import cache
 
-import holidays
-
 from appointments.offices import INTERNATIONAL_OFFICE, Office
 
 
@@ -24,6 +22,8 @@ def holiday_country(office: Office) -> str:
 def _holidays(country: str, year: int) -> frozenset[date]:
     # Observed dates can fall in the previous year (1 January on a Saturday is observed on
     # 31 December), so the next year's holidays are included too.
+    import holidays  # noqa: PLC0415 - its calendars take long to load; only day checks need them
+
     return frozenset(holidays.country_holidays(country, years=(year, year + 1), observed=True))
 
 

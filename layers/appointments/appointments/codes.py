@@ -11,9 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-
-from aws_lambda_powertools.utilities import parameters
-from aws_lambda_powertools.utilities.parameters.constants import DEFAULT_PROVIDERS
+import sys
 
 from appointments.config import settings
 from appointments.snapshots import after_restore
@@ -26,6 +24,9 @@ _TYPO_FIXES = str.maketrans({"I": "1", "L": "1", "O": "0"})
 
 def service_secret() -> bytes:
     """The service's HMAC key, from Secrets Manager (cached for five minutes per container)."""
+    # Powertools' parameters bring boto3 along: imported by the functions that read the secret.
+    from aws_lambda_powertools.utilities import parameters  # noqa: PLC0415
+
     value = parameters.get_secret(settings().secret_name, max_age=300)
     return value.encode() if isinstance(value, str) else bytes(value)
 
@@ -34,7 +35,10 @@ def service_secret() -> bytes:
 def forget_service_secret() -> None:
     """A copy restored from a snapshot reads the secret anew (it may have been rotated since
     the snapshot), with the Secrets Manager client the snapshot already holds."""
-    for provider in DEFAULT_PROVIDERS.values():
+    # Powertools keeps the cache on its default providers, which exist only once a secret was
+    # read (the parameters module is imported on first use).
+    constants = sys.modules.get("aws_lambda_powertools.utilities.parameters.constants")
+    for provider in getattr(constants, "DEFAULT_PROVIDERS", {}).values():
         provider.clear_cache()
 
 

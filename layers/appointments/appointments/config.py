@@ -1,14 +1,20 @@
-"""Settings read once from the environment the SAM template gives each function."""
+"""Settings read once from the environment the SAM template gives each function.
+
+A plain pydantic model read from os.environ by the variables' names: pydantic-settings would
+do the same with a slower import (its sources for files and clouds this service never reads).
+"""
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 
-from pydantic import Field
-from pydantic_settings import BaseSettings
+from pydantic import BaseModel, ConfigDict, Field
 
 
-class Settings(BaseSettings):
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
     offices_table: str = Field(default="offices", alias="OFFICES_TABLE")
     slots_table: str = Field(default="slots", alias="SLOTS_TABLE")
     appointments_table: str = Field(default="appointments", alias="APPOINTMENTS_TABLE")
@@ -60,7 +66,7 @@ class Settings(BaseSettings):
 
 @lru_cache(maxsize=1)
 def settings() -> Settings:
-    return Settings()
+    return Settings.model_validate(dict(os.environ))
 
 
 def public_site_url() -> str:

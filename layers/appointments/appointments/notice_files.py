@@ -12,9 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import boto3
 from botocore.config import Config
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
@@ -25,9 +24,11 @@ from appointments.errors import LinkInvalid, NotFound
 from appointments.links import make_token, read_token
 from appointments.mail_limits import allow_mail
 from appointments.models import AppointmentModel
-from appointments.notices import NoticeInput, render_html, render_mail, render_pdf
 from appointments.observability import count, logger
 from appointments.offices import catalogue
+
+if TYPE_CHECKING:
+    from appointments.notices import NoticeInput
 
 PDF = "application/pdf"
 HTML = "text/html; charset=utf-8"
@@ -38,6 +39,8 @@ NOTICE_FIELDS = ("status", "slot_id", "start_utc", "office_id", "language", "nam
 
 @cache
 def _s3() -> Any:
+    import boto3  # noqa: PLC0415 - with s3transfer: for the functions that reach S3 or SES
+
     # Signature version 4: presigned links carry their own expiry (X-Amz-Expires).
     return boto3.client("s3", config=Config(signature_version="s3v4"))
 
@@ -83,6 +86,9 @@ def notice_file_for(appointment: AppointmentModel) -> NoticeFile:
 
 
 def _notice_input(appointment: AppointmentModel) -> NoticeInput:
+    # The notice templates load Jinja2, Babel and segno: only drawing or mailing needs them.
+    from appointments.notices import NoticeInput  # noqa: PLC0415
+
     return NoticeInput(
         confirmation_number=appointment.confirmation_number,
         status=appointment.status,
@@ -97,6 +103,8 @@ def _notice_input(appointment: AppointmentModel) -> NoticeInput:
 def render_notice(appointment: AppointmentModel) -> NoticeFile:
     """Render and store the notice of this version of the appointment, then point the
     appointment at it unless a newer notice is already there."""
+    from appointments.notices import render_html, render_pdf  # noqa: PLC0415 - as _notice_input
+
     notice = notice_file_for(appointment)
     html = render_html(_notice_input(appointment), catalogue.get(appointment.office_id))
     bucket = settings().notices_bucket
@@ -175,12 +183,13 @@ def download_url_for_link(token: str, now: datetime) -> str:
 # At the release minute the renderer's instances together can send faster than the account's
 # SES rate: a throttled send waits and goes again, each client slowing itself down (adaptive
 # retries), rather than failing its record towards the failures queue.
-SES_RETRIES = {"mode": "adaptive", "max_attempts": 10}
 
 
 @cache
 def _ses() -> Any:
-    return boto3.client("ses", config=Config(retries=SES_RETRIES))
+    import boto3  # noqa: PLC0415 - with s3transfer: for the functions that reach S3 or SES
+
+    return boto3.client("ses", config=Config(retries={"mode": "adaptive", "max_attempts": 10}))
 
 
 def mail_notice(
@@ -193,6 +202,8 @@ def mail_notice(
     The mail is marked as sent only after SES accepted it: a failure or a timeout anywhere
     before the mark leaves the mail to the retry of the stream record, so it may go out twice
     but is never lost."""
+    from appointments.notices import render_mail  # noqa: PLC0415 - as _notice_input
+
     if not appointment.email:
         return False
     requested = appointment.notice_requested_at

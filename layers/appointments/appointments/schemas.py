@@ -6,7 +6,6 @@ import re
 from datetime import date, datetime
 from typing import Annotated
 
-from email_validator import EmailNotValidError, validate_email
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -48,7 +47,10 @@ CaseNumberText = Annotated[str, StringConstraints(strip_whitespace=True, max_len
 
 
 class ApiModel(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+    # Validators are built on first use: each function validates only its own route's models.
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="forbid", defer_build=True
+    )
 
 
 def _written_as_a_date(value: object) -> object:
@@ -82,6 +84,9 @@ def mail_address(value: str) -> str:
     """The address as the mail service takes it (an international domain in its ASCII
     form). SES cannot deliver to a mailbox name with other than ASCII characters, so such an
     address is refused here rather than failing later, when the notice is mailed."""
+    # email_validator builds its grammar at import: only requests that carry an address need it.
+    from email_validator import EmailNotValidError, validate_email  # noqa: PLC0415
+
     try:
         checked = validate_email(value, check_deliverability=False, allow_smtputf8=False)
     except EmailNotValidError:

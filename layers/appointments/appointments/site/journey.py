@@ -20,11 +20,10 @@ from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-import phonenumbers
 from aws_lambda_powertools.event_handler import Response
 
 from appointments import codes
-from appointments.applicants import normalise_phone
+from appointments.applicants import normalise_phone, phone_text
 from appointments.booking import BookingRequest
 from appointments.errors import AppointmentError, InvalidRequest
 from appointments.languages import (
@@ -514,13 +513,6 @@ class AnswerRow:
     label: str
     lines: list[str]
     change_url: str
-
-
-def phone_text(phone: str) -> str:
-    """An E.164 number as people write it internationally ("+1 202-555-0143")."""
-    return phonenumbers.format_number(
-        phonenumbers.parse(phone), phonenumbers.PhoneNumberFormat.INTERNATIONAL
-    )
 
 
 def answer_rows(visit: Visit, draft: Draft) -> list[AnswerRow]:

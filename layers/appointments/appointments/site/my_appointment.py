@@ -12,8 +12,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Event
-
 from appointments import booking
 from appointments.applicants import phone_text
 from appointments.codes import normalise_confirmation_number
@@ -103,6 +101,8 @@ def calendar_file(
 
     Its UID comes from the confirmation number, so a calendar that imports the file again
     after a reschedule updates the event instead of adding a second one."""
+    from icalendar import Calendar, Event  # noqa: PLC0415 - slow to import: for this file only
+
     event = Event()
     event.add("uid", f"{details.confirmation_number}@{UID_DOMAIN}")
     event.add("dtstamp", now)

@@ -21,8 +21,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from aws_lambda_powertools.shared.cookies import Cookie, SameSite
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from appointments.codes import service_secret
 
@@ -57,6 +55,8 @@ def _decode(text: str) -> bytes:
 
 def seal(purpose: str, payload: dict[str, Any], expires: datetime) -> str:
     """`payload` encrypted and authenticated for `purpose`, valid until `expires`."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # noqa: PLC0415 - loads OpenSSL: for sealed cookies only
+
     nonce = secrets.token_bytes(NONCE_BYTES)
     plain = json.dumps({"exp": int(expires.timestamp()), "data": payload}).encode()
     sealed = AESGCM(_key("cookies")).encrypt(nonce, plain, purpose.encode())
@@ -68,6 +68,9 @@ def unseal(purpose: str, token: str | None, now: datetime) -> dict[str, Any] | N
     purpose or expired."""
     if not token:
         return None
+    from cryptography.exceptions import InvalidTag  # noqa: PLC0415 - loads OpenSSL: for sealed cookies only
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # noqa: PLC0415 - loads OpenSSL: for sealed cookies only
+
     try:
         raw = _decode(token)
         plain = AESGCM(_key("cookies")).decrypt(
