@@ -63,6 +63,9 @@ $(SAM):
 # Build and deploy to the AWS account of your credentials; guided the first time from this
 # checkout (the answers are saved in samconfig.toml). Then the site's assets go to the stack's
 # assets bucket, and CloudFront drops its copies of the old ones (infra/tools/upload_assets.py).
+# The template's Fn::ForEach loops (the functions' alarms) need SAM CLI's AWS::LanguageExtensions
+# support, which it turns on when asked.
+deploy: export SAM_CLI_ENABLE_LANGUAGE_EXTENSIONS := 1
 deploy: $(SAM) $(LAYER_REQUIREMENTS) notice-layer assets
 	@PATH="$(PYTHON312_BIN):$$PATH" $(SAM) build
 	@$(SAM) deploy $(if $(wildcard .aws-sam/deployed),,--guided)
