@@ -122,7 +122,19 @@ def measure_imports(functions: list[Function]) -> dict[str, tuple[list[float], l
     return samples
 
 
+# The libraries alone, imported as a function would import them (tests/bench/library_floor).
+LIBRARY_FLOOR = Function(
+    logical_id="LibraryFloor",
+    code_dir=REPO_ROOT / "tests" / "bench" / "library_floor",
+    python_path=(str(REPO_ROOT / "tests" / "bench" / "library_floor"),),
+    environment={"POWERTOOLS_SERVICE_NAME": "appointments"},
+    serves_api=False,
+    layers=(),
+)
+
+
 def print_imports(functions: list[Function]) -> None:
+    functions = [*functions, LIBRARY_FLOOR]
     samples = measure_imports(functions)
     print(
         f"| function | import, CPU ms | `import boto3`, CPU ms | ratio | goal (API functions: "
@@ -136,7 +148,9 @@ def print_imports(functions: list[Function]) -> None:
         print(f"| {function.name} | {own:.0f} | {boto3:.0f} | {ratio:.2f} | {verdict} |")
     print(
         f"\nMedians of {ROUNDS} fresh interpreters each, taking turns: each function's module "
-        "with its code and Python layers on the path, then `import boto3`."
+        "with its code and Python layers on the path, then `import boto3`. library_floor: "
+        "pynamodb, Powertools' logger, metrics and REST resolver with validation, and nothing "
+        "of the product's."
     )
 
 
