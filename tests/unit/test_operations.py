@@ -301,3 +301,19 @@ def test_functions_are_traced_by_lambda_without_the_xray_sdk(template: dict[str,
     assert template["Resources"]["Api"]["Properties"]["TracingEnabled"] is True
     assert "aws_xray_sdk" not in CODE_TEXT
     assert "Tracer(" not in CODE_TEXT
+
+
+def test_the_service_metrics_alarms_read_are_this_stacks_own(
+    template: dict[str, Any], alarms: dict[str, dict[str, Any]]
+) -> None:
+    # The functions publish with their service name as dimension: the stack's name, so two
+    # stacks in one account and region never add into each other's alarms
+    service = template["Globals"]["Function"]["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"]
+    assert service == {"Ref": "AWS::StackName"}
+    own = [alarm for alarm in alarms.values() if alarm.get("Namespace") == "Appointments"]
+    assert own
+    for alarm in own:
+        assert alarm["Dimensions"] == [{"Name": "service", "Value": service}]
+    for row in _dashboard_metric_rows(template):
+        if row[0] == "Appointments":
+            assert row[2:4] == ["service", "x"]  # ${AWS::StackName}, substituted
