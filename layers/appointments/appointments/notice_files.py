@@ -180,15 +180,13 @@ def download_url_for_link(token: str, now: datetime) -> str:
     return download_url(current.pdf_key)
 
 
-# At the release minute the renderer's instances together can send faster than the account's
-# SES rate: a throttled send waits and goes again, each client slowing itself down (adaptive
-# retries), rather than failing its record towards the failures queue.
-
-
 @cache
 def _ses() -> Any:
     import boto3  # noqa: PLC0415 - with s3transfer: for the functions that reach S3 or SES
 
+    # At the release minute the renderer's instances together can send faster than the
+    # account's SES rate: a throttled send waits and goes again, each client slowing itself
+    # down (adaptive retries), rather than failing its record towards the failures queue.
     return boto3.client("ses", config=Config(retries={"mode": "adaptive", "max_attempts": 10}))
 
 

@@ -18,11 +18,15 @@ import hmac
 import json
 import secrets
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.shared.cookies import Cookie, SameSite
 
 from appointments.codes import service_secret
+
+if TYPE_CHECKING:
+    # cryptography loads OpenSSL: imported where a cookie is sealed or opened, not at start.
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 CSRF_COOKIE = "__Host-csrf"
 CSRF_FIELD = "csrf_token"
@@ -45,6 +49,13 @@ def _key(purpose: str) -> bytes:
     return hmac.new(service_secret(), f"site-{purpose}".encode(), hashlib.sha256).digest()
 
 
+def _cookie_cipher() -> AESGCM:
+    """AES-GCM under the cookies' key."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # noqa: PLC0415 - see TYPE_CHECKING
+
+    return AESGCM(_key("cookies"))
+
+
 def _encode(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
@@ -55,11 +66,9 @@ def _decode(text: str) -> bytes:
 
 def seal(purpose: str, payload: dict[str, Any], expires: datetime) -> str:
     """`payload` encrypted and authenticated for `purpose`, valid until `expires`."""
-    from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # noqa: PLC0415 - loads OpenSSL: for sealed cookies only
-
     nonce = secrets.token_bytes(NONCE_BYTES)
     plain = json.dumps({"exp": int(expires.timestamp()), "data": payload}).encode()
-    sealed = AESGCM(_key("cookies")).encrypt(nonce, plain, purpose.encode())
+    sealed = _cookie_cipher().encrypt(nonce, plain, purpose.encode())
     return _encode(nonce + sealed)
 
 
@@ -68,14 +77,11 @@ def unseal(purpose: str, token: str | None, now: datetime) -> dict[str, Any] | N
     purpose or expired."""
     if not token:
         return None
-    from cryptography.exceptions import InvalidTag  # noqa: PLC0415 - loads OpenSSL: for sealed cookies only
-    from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # noqa: PLC0415 - loads OpenSSL: for sealed cookies only
+    from cryptography.exceptions import InvalidTag  # noqa: PLC0415 - see TYPE_CHECKING
 
     try:
         raw = _decode(token)
-        plain = AESGCM(_key("cookies")).decrypt(
-            raw[:NONCE_BYTES], raw[NONCE_BYTES:], purpose.encode()
-        )
+        plain = _cookie_cipher().decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], purpose.encode())
         content = json.loads(plain)
     except (ValueError, InvalidTag):
         return None
