@@ -17,6 +17,7 @@ import contextlib
 import importlib
 import multiprocessing
 import multiprocessing.connection
+import multiprocessing.forkserver
 import os
 import queue
 import signal
@@ -58,6 +59,12 @@ _CONTEXT.set_forkserver_preload(
 READY_TIMEOUT_SECONDS = 60
 # An idle worker told to stop ends within this; after it, it is killed.
 WORKER_EXIT_SECONDS = 1.0
+
+
+def start_process_server() -> None:
+    """Start the server the function processes are forked from, now: its imports then overlap
+    the rest of the stack's start instead of delaying the first function's."""
+    multiprocessing.forkserver.ensure_running()
 
 
 @dataclass(frozen=True)

@@ -58,7 +58,7 @@ from infra.local.gateway import (
     gateway_responses_from,
     routes_from,
 )
-from infra.local.lambda_runtime import FunctionPool, Invocation
+from infra.local.lambda_runtime import FunctionPool, Invocation, start_process_server
 from infra.local.resources import REGION, Endpoints, create_resources, local_client
 from infra.local.schedule_runner import ScheduleRunner, scheduled_functions
 from infra.local.streams import StreamMapping, StreamPoller
@@ -138,6 +138,7 @@ class LocalStack:
         template = load_template(settings.template)
         self._refuse_taken_ports()
         settings.data_dir.mkdir(parents=True, exist_ok=True)
+        start_process_server()
         moto_url = f"http://{settings.host}:{settings.moto_port}"
         dynamodb_url = self._start_dynamodb(moto_url)
         self._start_moto()
