@@ -12,7 +12,7 @@ import sys
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
@@ -32,7 +32,7 @@ from aws_lambda_powertools.utilities import parameters
 from appointments import booking, models
 from appointments.business_days import is_business_day
 from appointments.challenges import Proof
-from appointments.models import AppointmentModel, SlotModel
+from appointments.models import AppointmentModel, OfficeModel, SlotModel
 from appointments.notice_files import notice_prefix
 from appointments.notices import NoticeInput
 from appointments.offices import (
@@ -46,6 +46,7 @@ from appointments.slots import OpenedDay, SlotId, new_slot, open_day, slot_start
 from infra.local.gateway import LocalGateway, routes_from
 from infra.local.lambda_runtime import Invocation
 from infra.local.template import create_tables, function_specs, load_template
+from infra.tools.seed import load_catalogue
 from tests import aws_hooks
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -282,9 +283,35 @@ class SiteVisitor:
 def reset_connections() -> None:
     """Forget DynamoDB connections, cached parameters and the office cache, so the next call
     sees the current engine. (S3 and SES are only ever moto's, whose clients outlive a mock.)"""
-    models.reset_connections()
+    forget_connections()
     catalogue.invalidate()
+
+
+def forget_connections() -> None:
+    """Forget DynamoDB connections and cached parameters, keeping the office cache: for an
+    engine whose offices are the ones the catalogue was loaded from."""
+    models.reset_connections()
     parameters.clear_caches()
+
+
+@cache
+def _seed_entries() -> tuple[dict[str, Any], ...]:
+    return tuple(load_catalogue())
+
+
+def write_seed_offices(only: Collection[str] | None = None) -> dict[str, Office]:
+    """The seed's offices (infra/data/offices.json), or `only` those, written as
+    infra/tools/seed.py writes them, leaving the office cache as it is (seed_offices empties
+    it)."""
+    models = [
+        office_from_catalogue_entry(entry)
+        for entry in _seed_entries()
+        if only is None or entry["officeId"] in only
+    ]
+    with OfficeModel.batch_write() as batch:
+        for model in models:
+            batch.save(model)
+    return {model.office_id: office_from_model(model) for model in models}
 
 
 def create_secret(endpoint_url: str | None = None) -> None:

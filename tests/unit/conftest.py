@@ -12,13 +12,14 @@ import pytest
 from moto import mock_aws
 
 from appointments.observability import logger
-from appointments.offices import Office
-from infra.tools.seed import seed_offices
+from appointments.offices import Office, catalogue
 from tests.helpers import (
     create_secret,
+    forget_connections,
     make_resources,
     next_weekday,
     reset_connections,
+    write_seed_offices,
     write_weekdays,
 )
 
@@ -26,15 +27,22 @@ UNIT_TEST_OFFICES = ("new-york", "honolulu", "arlington-asylum")
 
 
 @pytest.fixture
-def aws() -> Iterator[None]:
+def aws(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fresh tables, the secret, the notices' bucket and the mail identity. The office cache
+    is emptied too, unless the test has the seed's offices (`offices`), which it may keep."""
+    keeps_offices = "offices" in request.fixturenames
     with mock_aws():
-        reset_connections()
+        forget_connections()
+        if not keeps_offices:
+            catalogue.invalidate()
         make_resources()
         create_secret()
         boto3.client("s3").create_bucket(Bucket="test-notices")
         boto3.client("ses").verify_email_identity(EmailAddress="notices@example.gov")
         yield
-    reset_connections()
+    forget_connections()
+    if not keeps_offices:
+        catalogue.invalidate()
 
 
 @pytest.fixture(scope="module")
@@ -48,8 +56,15 @@ def secret() -> Iterator[None]:
 
 
 @pytest.fixture
-def offices(aws: None) -> dict[str, Office]:
-    return {office.office_id: office for office in seed_offices()}
+def offices(aws: None) -> Iterator[dict[str, Office]]:
+    """The seed's offices (infra/data/offices.json). Every test with them has the same ones, so
+    the functions keep the catalogue an earlier test loaded from them, as a warm Lambda
+    container keeps it (reading it costs moto a fifth of a second). A test that leaves the
+    catalogue holding other offices has it read anew by the next."""
+    seeded = write_seed_offices()
+    yield seeded
+    if catalogue.all() != seeded:
+        catalogue.invalidate()
 
 
 @pytest.fixture
