@@ -1,4 +1,4 @@
-"""Unit tests run against moto: every test gets fresh tables, the secret and the catalogue."""
+"""Unit tests run against moto: every test gets fresh tables, the secret and the seed's offices."""
 
 from __future__ import annotations
 
@@ -9,13 +9,13 @@ from typing import Any
 
 import boto3
 import pytest
+from aws_lambda_powertools.utilities import parameters
 from moto import mock_aws
 
 from appointments.observability import logger
 from appointments.offices import Office, catalogue
 from tests.helpers import (
     create_secret,
-    forget_connections,
     make_resources,
     next_weekday,
     reset_connections,
@@ -28,11 +28,14 @@ UNIT_TEST_OFFICES = ("new-york", "honolulu", "arlington-asylum")
 
 @pytest.fixture
 def aws(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Fresh tables, the secret, the notices' bucket and the mail identity. The office cache
-    is emptied too, unless the test has the seed's offices (`offices`), which it may keep."""
+    """Fresh tables, the secret, the notices' bucket and the mail identity, and no cached
+    secret. The office cache is emptied too, unless the test has the seed's offices
+    (`offices`), which it may keep. The DynamoDB connections are kept from test to test (making
+    them was a tenth of a test): they reach moto wherever they were made, and every fixture
+    that moves the process to another engine drops them on its way in and out."""
     keeps_offices = "offices" in request.fixturenames
     with mock_aws():
-        forget_connections()
+        parameters.clear_caches()
         if not keeps_offices:
             catalogue.invalidate()
         make_resources()
@@ -40,7 +43,7 @@ def aws(request: pytest.FixtureRequest) -> Iterator[None]:
         boto3.client("s3").create_bucket(Bucket="test-notices")
         boto3.client("ses").verify_email_identity(EmailAddress="notices@example.gov")
         yield
-    forget_connections()
+    parameters.clear_caches()
     if not keeps_offices:
         catalogue.invalidate()
 
