@@ -313,9 +313,16 @@ def write_seed_offices(only: Collection[str] | None = None) -> dict[str, Office]
     return {model.office_id: office_from_model(model) for model in models}
 
 
+@cache
+def aws_client(service: str, endpoint_url: str | None = None) -> Any:
+    """A boto3 client, made once per process and endpoint (making one costs tens of
+    milliseconds). Moto answers every client inside a mock, wherever it was made."""
+    return boto3.client(service, endpoint_url=endpoint_url)  # type: ignore[call-overload]
+
+
 def create_secret(endpoint_url: str | None = None) -> None:
     """The service secret, if absent (moto's backends are shared by everything in-process)."""
-    client = boto3.client("secretsmanager", endpoint_url=endpoint_url)
+    client = aws_client("secretsmanager", endpoint_url)
     with suppress(client.exceptions.ResourceExistsException):
         client.create_secret(
             Name=SECRET_NAME, SecretString="test-secret-0123456789abcdef0123456789abcdef"
@@ -331,7 +338,7 @@ def _tables_of_the_template() -> dict[str, Any]:
 def make_resources(endpoint_url: str | None = None) -> None:
     """Create the template's tables on the current engine (from a copy of them: copying the
     whole template was a twentieth of a unit test)."""
-    client = boto3.client("dynamodb", endpoint_url=endpoint_url)
+    client = aws_client("dynamodb", endpoint_url)
     create_tables(client, TABLE_NAMES, copy.deepcopy(_tables_of_the_template()))
 
 

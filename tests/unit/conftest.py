@@ -7,7 +7,6 @@ import logging
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 from aws_lambda_powertools.utilities import parameters
 from moto import mock_aws
@@ -15,6 +14,7 @@ from moto import mock_aws
 from appointments.observability import logger
 from appointments.offices import Office, catalogue
 from tests.helpers import (
+    aws_client,
     create_secret,
     make_resources,
     next_weekday,
@@ -40,8 +40,8 @@ def aws(request: pytest.FixtureRequest) -> Iterator[None]:
             catalogue.invalidate()
         make_resources()
         create_secret()
-        boto3.client("s3").create_bucket(Bucket="test-notices")
-        boto3.client("ses").verify_email_identity(EmailAddress="notices@example.gov")
+        aws_client("s3").create_bucket(Bucket="test-notices")
+        aws_client("ses").verify_email_identity(EmailAddress="notices@example.gov")
         yield
     parameters.clear_caches()
     if not keeps_offices:
