@@ -50,8 +50,8 @@ from tests.helpers import (
 pytestmark = pytest.mark.usefixtures("open_slots")
 # The offices the journeys visit: ZIP codes 10001 and 22209, a receipt of the Arlington asylum
 # office, the offices `open_slots` opens. The release opens days at every office of the
-# catalogue, and moto copies the whole slots table for each day it opens: with the seed's twenty
-# offices, the release took most of this test's minute and a half.
+# catalogue, and moto copies the whole slots table for every put of a day's transaction: with
+# the seed's twenty offices, the release took most of this test's minute and a half.
 JOURNEY_OFFICES = ("new-york", "fairfax", "arlington-asylum", "honolulu")
 
 TABLE_IDS = {name: logical_id for logical_id, name in TABLE_NAMES.items()}
