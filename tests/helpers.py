@@ -12,7 +12,7 @@ import sys
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
@@ -32,7 +32,7 @@ from aws_lambda_powertools.utilities import parameters
 from appointments import booking, models
 from appointments.business_days import is_business_day
 from appointments.challenges import Proof
-from appointments.models import AppointmentModel, SlotModel
+from appointments.models import AppointmentModel, OfficeModel, SlotModel
 from appointments.notice_files import notice_prefix
 from appointments.notices import NoticeInput
 from appointments.offices import (
@@ -45,7 +45,13 @@ from appointments.services import Service
 from appointments.slots import OpenedDay, SlotId, new_slot, open_day, slot_starts
 from infra.local.gateway import LocalGateway, routes_from
 from infra.local.lambda_runtime import Invocation
-from infra.local.template import create_tables, function_specs, load_template
+from infra.local.template import (
+    create_tables,
+    function_specs,
+    load_template,
+    resources_of_type,
+)
+from infra.tools.seed import load_catalogue
 from tests import aws_hooks
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -287,9 +293,36 @@ def reset_connections() -> None:
     parameters.clear_caches()
 
 
+@cache
+def _seed_entries() -> tuple[dict[str, Any], ...]:
+    return tuple(load_catalogue())
+
+
+def write_seed_offices(only: Collection[str] | None = None) -> dict[str, Office]:
+    """The seed's offices (infra/data/offices.json), or `only` those, written as
+    infra/tools/seed.py writes them, leaving the office cache as it is (seed_offices empties
+    it)."""
+    models = [
+        office_from_catalogue_entry(entry)
+        for entry in _seed_entries()
+        if only is None or entry["officeId"] in only
+    ]
+    with OfficeModel.batch_write() as batch:
+        for model in models:
+            batch.save(model)
+    return {model.office_id: office_from_model(model) for model in models}
+
+
+@cache
+def aws_client(service: str, endpoint_url: str | None = None) -> Any:
+    """A boto3 client, made once per process and endpoint (making one costs tens of
+    milliseconds). Moto answers every client inside a mock, wherever it was made."""
+    return boto3.client(service, endpoint_url=endpoint_url)  # type: ignore[call-overload]
+
+
 def create_secret(endpoint_url: str | None = None) -> None:
     """The service secret, if absent (moto's backends are shared by everything in-process)."""
-    client = boto3.client("secretsmanager", endpoint_url=endpoint_url)
+    client = aws_client("secretsmanager", endpoint_url)
     with suppress(client.exceptions.ResourceExistsException):
         client.create_secret(
             Name=SECRET_NAME, SecretString="test-secret-0123456789abcdef0123456789abcdef"
@@ -297,14 +330,16 @@ def create_secret(endpoint_url: str | None = None) -> None:
 
 
 @cache
-def _template() -> dict[str, Any]:
-    return load_template()
+def _tables_of_the_template() -> dict[str, Any]:
+    """The template's tables, as a template of their own (the template read once per run)."""
+    return {"Resources": resources_of_type(load_template(), "AWS::DynamoDB::Table")}
 
 
 def make_resources(endpoint_url: str | None = None) -> None:
-    """Create the template's tables on the current engine (the template read once per run)."""
-    client = boto3.client("dynamodb", endpoint_url=endpoint_url)
-    create_tables(client, TABLE_NAMES, copy.deepcopy(_template()))
+    """Create the template's tables on the current engine (from a copy of them: copying the
+    whole template was a twentieth of a unit test)."""
+    client = aws_client("dynamodb", endpoint_url)
+    create_tables(client, TABLE_NAMES, copy.deepcopy(_tables_of_the_template()))
 
 
 @contextmanager

@@ -22,7 +22,7 @@ from aws_lambda_powertools.utilities import parameters
 
 from appointments import pin_reset
 from appointments.models import AppointmentModel, SlotModel
-from appointments.offices import catalogue
+from appointments.offices import Office, catalogue
 from appointments.slots import SlotId, slot_key
 from infra.local.template import load_template, resources_of_type
 from tests.aws_hooks import hooked
@@ -44,9 +44,15 @@ from tests.helpers import (
     sent_mail,
     solved_challenge,
     stream_record,
+    write_seed_offices,
 )
 
 pytestmark = pytest.mark.usefixtures("open_slots")
+# The offices the journeys visit: ZIP codes 10001 and 22209, a receipt of the Arlington asylum
+# office, the offices `open_slots` opens. The release opens days at every office of the
+# catalogue, and moto copies the whole slots table for every put of a day's transaction: with
+# the seed's twenty offices, the release took most of this test's minute and a half.
+JOURNEY_OFFICES = ("new-york", "fairfax", "arlington-asylum", "honolulu")
 
 TABLE_IDS = {name: logical_id for logical_id, name in TABLE_NAMES.items()}
 TRANSACTION_ITEM_ACTIONS = {
@@ -63,6 +69,14 @@ SECRET_READ_POLICY = {
     "AWSSecretsManagerGetSecretValuePolicy": {"SecretArn": {"Ref": "ServiceSecret"}}
 }
 SECRET_READ = ("secretsmanager:GetSecretValue", "ServiceSecret")
+
+
+@pytest.fixture
+def offices(aws: None) -> Iterator[dict[str, Office]]:
+    """Only the offices the journeys visit (every function asks for the same requests
+    whatever the number of offices)."""
+    yield write_seed_offices(only=JOURNEY_OFFICES)
+    catalogue.invalidate()
 
 
 @contextmanager
