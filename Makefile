@@ -125,9 +125,10 @@ SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-no
 system-packages:
 	$(call apt_ensure,$(SYSTEM_PACKAGES))
 
-# Only the browser tests (tests/browser) need it: Debian's Chromium, which Playwright drives
-# (Playwright's own browser builds are never downloaded).
-BROWSER_PACKAGES := chromium
+# Only the browser tests (tests/browser) need it: Debian's Chromium headless shell, which
+# Playwright drives (Playwright's own browser builds are never downloaded). `pytest --headed`
+# needs the full browser too: apt-get install chromium.
+BROWSER_PACKAGES := chromium-headless-shell
 browser-packages:
 	$(call apt_ensure,$(BROWSER_PACKAGES))
 

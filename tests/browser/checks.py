@@ -15,6 +15,9 @@ from playwright.sync_api import ConsoleMessage, Page, Request, Response, Viewpor
 
 from tests.helpers import REPO_ROOT
 
+# Debian's headless shell of Chromium (the same Blink, without the desktop browser around it:
+# the browser tests take half the CPU); a window (--headed) needs Debian's full `chromium`.
+CHROMIUM_HEADLESS = "/usr/bin/chromium-headless-shell"
 CHROMIUM = "/usr/bin/chromium"
 AXE_SOURCE = REPO_ROOT / "infra" / "assets" / "node_modules" / "axe-core" / "axe.min.js"
 # WCAG 2.2 level A and AA, as axe-core tags them.

@@ -12,6 +12,7 @@ from playwright.sync_api import Browser, BrowserContext
 
 from tests.browser.checks import (
     CHROMIUM,
+    CHROMIUM_HEADLESS,
     DESKTOP,
     SCREENSHOTS,
     Drawing,
@@ -43,9 +44,10 @@ def site_url(
 
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
-    """Debian's Chromium (Playwright's own browser builds are never downloaded); headless
-    unless --headed."""
-    return {"headless": True, **browser_type_launch_args, "executable_path": CHROMIUM}
+    """Debian's Chromium (Playwright's own browser builds are never downloaded): its headless
+    shell, or the full browser with --headed."""
+    options = {"headless": True, **browser_type_launch_args}
+    return options | {"executable_path": CHROMIUM_HEADLESS if options["headless"] else CHROMIUM}
 
 
 @pytest.fixture(scope="session")
