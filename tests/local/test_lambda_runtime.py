@@ -23,6 +23,8 @@ COLD_START = uuid.uuid4().hex  # drawn once per process, when the handler is imp
 def lambda_handler(event, context):
     if event.get("crash"):
         os._exit(3)
+    if event.get("environment"):
+        return dict(os.environ)
     began = time.time()
     time.sleep(event.get("sleep", 0))
     met = None
@@ -101,6 +103,18 @@ def test_concurrent_events_run_at_once_each_on_a_process_with_its_own_cold_start
     assert [r["met"] for r in results] == [True] * 3
     assert len({r["cold_start"] for r in results}) == 3
     assert pool.size == 3
+
+
+def test_a_process_sees_only_the_environment_it_was_given(
+    pool_of: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a stack whose own process has settings of its own (credentials, say)
+    monkeypatch.setenv("AWS_PROFILE", "the-developers-own")
+    # When a function's process reads its environment
+    seen = payloads([pool_of(1).invoke({"environment": True})])[0]
+    # Then it holds what the function was given and nothing of the stack's, nor of the
+    # server its process was forked from
+    assert seen == {"PATH": "/usr/bin:/bin"}
 
 
 def test_one_event_at_a_time_reuses_the_warm_process(pool_of: Any) -> None:
