@@ -75,8 +75,8 @@ from infra.local.template import (
 # is cut off is delivered again at the next start (the checkpoint names what was processed).
 STOP_GRACE_SECONDS = 3.0
 # Imports note: moto's server, its SES backend (the outbox) and Swagger UI are imported where
-# they are used. Every function process imports this module again when it starts
-# (multiprocessing's spawn), and they would add about 1.5 s to each of them.
+# they are used, which keeps them out of the way of `python -m infra.tools.release` and the
+# tests that only read this module's settings.
 
 
 @dataclass(frozen=True)
