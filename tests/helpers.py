@@ -32,7 +32,7 @@ from aws_lambda_powertools.utilities import parameters
 from appointments import booking, models
 from appointments.business_days import is_business_day
 from appointments.challenges import Proof
-from appointments.models import AppointmentModel, OfficeModel, SlotModel
+from appointments.models import AppointmentModel, SlotModel
 from appointments.notice_files import notice_prefix
 from appointments.notices import NoticeInput
 from appointments.offices import (
@@ -51,7 +51,7 @@ from infra.local.template import (
     load_template,
     resources_of_type,
 )
-from infra.tools.seed import load_catalogue
+from infra.tools.seed import load_catalogue, write_offices
 from tests import aws_hooks
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -299,18 +299,10 @@ def _seed_entries() -> tuple[dict[str, Any], ...]:
 
 
 def write_seed_offices(only: Collection[str] | None = None) -> dict[str, Office]:
-    """The seed's offices (infra/data/offices.json), or `only` those, written as
-    infra/tools/seed.py writes them, leaving the office cache as it is (seed_offices empties
-    it)."""
-    models = [
-        office_from_catalogue_entry(entry)
-        for entry in _seed_entries()
-        if only is None or entry["officeId"] in only
-    ]
-    with OfficeModel.batch_write() as batch:
-        for model in models:
-            batch.save(model)
-    return {model.office_id: office_from_model(model) for model in models}
+    """The seed's offices (infra/data/offices.json), or `only` those, leaving the office cache
+    as it is (seed_offices empties it)."""
+    entries = [e for e in _seed_entries() if only is None or e["officeId"] in only]
+    return {office.office_id: office for office in write_offices(entries)}
 
 
 @cache

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -28,11 +29,17 @@ def load_catalogue(path: Path = CATALOGUE_PATH) -> list[dict[str, Any]]:
 
 
 def seed_offices(path: Path = CATALOGUE_PATH) -> list[Office]:
-    models = [office_from_catalogue_entry(entry) for entry in load_catalogue(path)]
+    offices = write_offices(load_catalogue(path))
+    catalogue.invalidate()
+    return offices
+
+
+def write_offices(entries: Iterable[dict[str, Any]]) -> list[Office]:
+    """The catalogue's entries, written by key (the office cache is left as it is)."""
+    models = [office_from_catalogue_entry(entry) for entry in entries]
     with OfficeModel.batch_write() as batch:
         for model in models:
             batch.save(model)
-    catalogue.invalidate()
     return [office_from_model(model) for model in models]
 
 
